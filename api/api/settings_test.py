@@ -1,0 +1,25 @@
+"""Settings for the test suite: ``api.settings`` plus what tests need to be fast and hermetic.
+
+The database and Redis still come from the environment, so the same suite runs on the embedded
+default (SQLite, local cache, in-memory channel layer) and on MariaDB + Redis.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-that-is-at-least-32-bytes-long-0123456789")
+os.environ.setdefault("LOG_TO_FILE", "false")
+os.environ.setdefault("STATIC_MANIFEST", "false")
+os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+
+from api.settings import *  # noqa: F403
+from api.settings import DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # In memory: each test database lives and dies with its connection.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from core import apis as core_apis
+
+urlpatterns = [
+    path("health/", core_apis.HealthApi.as_view(), name="health"),
+    path("ready/", core_apis.ReadinessApi.as_view(), name="ready"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/schema/swagger-ui/",
+        SpectacularSwaggerView.as_view(url_name="schema"),
+        name="swagger-ui",
+    ),
+    path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/ops/", include("core.urls")),
+]
+
+handler400 = "core.apis.bad_request"
+handler403 = "core.apis.permission_denied"
+handler404 = "core.apis.page_not_found"
+handler500 = "core.apis.server_error"

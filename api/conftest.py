@@ -1,0 +1,56 @@
+"""Fixtures shared by every app's tests."""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+from accounts.tests.factories import StaffUserFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Iterator[None]:
+    # Throttle counters and cached values must not leak between tests.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def staff_user(db: None) -> User:
+    return StaffUserFactory()
+
+
+@pytest.fixture
+def make_auth_client() -> Callable[[User], APIClient]:
+    """An APIClient sending a real access JWT for the given user."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def auth_client(user: User, make_auth_client: Callable[[User], APIClient]) -> APIClient:
+    return make_auth_client(user)
+
+
+@pytest.fixture
+def staff_client(staff_user: User, make_auth_client: Callable[[User], APIClient]) -> APIClient:
+    return make_auth_client(staff_user)

@@ -1,0 +1,23 @@
+from rest_framework import serializers
+
+from core.models import WorkerCheck
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.CharField()
+
+
+class ReadinessSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    checks = serializers.DictField(child=serializers.ChoiceField(choices=["ok", "unavailable"]))
+
+
+class WorkerCheckSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WorkerCheck
+        fields = ["id", "status", "created_at", "completed_at", "worker"]
+
+    def get_status(self, check: WorkerCheck) -> str:
+        return "completed" if check.is_completed else "queued"
