@@ -137,7 +137,9 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
 
     view = context.get("view")
     logger.error(
-        "unhandled error in %s", type(view).__name__ if view is not None else "unknown view"
+        "unhandled error in %s",
+        type(view).__name__ if view is not None else "unknown view",
+        exc_info=exc,
     )
     return Response(
         error_payload("server_error", "Internal server error."),
