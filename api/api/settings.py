@@ -202,7 +202,9 @@ CELERY_BROKER_URL = env(
 if CELERY_BROKER_URL.startswith("sqla+sqlite"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}  # > the longest ETA we schedule
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Unacknowledged messages return to the queue after this; longer than any ETA we schedule.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]

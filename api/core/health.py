@@ -42,6 +42,9 @@ def check_broker() -> None:
             interval_step=0,
             timeout=settings.READINESS_TIMEOUT_SECONDS,
         )
+        # Declaring the default queue (the worker declares it too) is a real round trip on every
+        # transport: connecting alone doesn't touch a SQL broker's database.
+        connection.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=False)
 
 
 CHECKS: dict[str, Callable[[], None]] = {

@@ -1,0 +1,66 @@
+"""A task queued by a web request is run by a real Celery worker — not eager mode."""
+
+import time
+import uuid
+
+import httpx
+import jwt
+import pytest
+
+from core.tests.stack import SECRET_KEY, running_stack, services_configured
+
+pytestmark = pytest.mark.integration
+
+
+def staff_token() -> str:
+    """An access JWT for the stack's only user, the superuser it created (id 1)."""
+    now = int(time.time())
+    claims = {"token_type": "access", "user_id": "1", "iat": now, "exp": now + 600}
+    return jwt.encode({**claims, "jti": uuid.uuid4().hex}, SECRET_KEY, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "embedded",
+        pytest.param(
+            "services",
+            marks=pytest.mark.skipif(
+                not services_configured(), reason="needs DATABASE_URL (MariaDB) and REDIS_URL"
+            ),
+        ),
+    ],
+)
+def test_web_request_enqueues_a_task_that_the_real_worker_runs(tmp_path, mode):
+    with running_stack(mode, tmp_path, beat=True) as stack:
+        client = httpx.Client(
+            base_url=stack.base_url,
+            headers={"Authorization": f"Bearer {staff_token()}"},
+            timeout=10,
+        )
+        ready = client.get("/ready/")
+        assert ready.status_code == 200, stack.logs()
+
+        created = client.post("/api/ops/worker-checks/")
+        assert created.status_code == 202, stack.logs()
+        check_id = created.json()["id"]
+
+        deadline = time.monotonic() + 60
+        while True:
+            detail = client.get(f"/api/ops/worker-checks/{check_id}/").json()
+            if detail["status"] == "completed" or time.monotonic() > deadline:
+                break
+            stack.assert_running()
+            time.sleep(0.3)
+
+        assert detail["status"] == "completed", stack.logs()
+        assert detail["worker"].startswith("it@")
+        # Beat is alive beside them and has written the code-declared schedule to the database.
+        stack.assert_running()
+        registered = stack.manage(
+            "shell",
+            "-c",
+            "from django_celery_beat.models import PeriodicTask;"
+            "print(PeriodicTask.objects.filter(name='purge-expired-idempotency-keys').count())",
+        )
+        assert registered.strip().splitlines()[-1] == "1", stack.logs()

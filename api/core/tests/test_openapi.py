@@ -1,0 +1,66 @@
+import re
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict:
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def test_schema_validates_with_warnings_as_errors(tmp_path):
+    # The same command CI runs; raises on any warning or an invalid OpenAPI document.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+def test_schema_is_served_as_json(api_client: APIClient):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")
+
+
+def test_every_operation_documents_its_errors_in_the_error_shape(schema: dict):
+    assert set(schema["components"]["schemas"]["Error"]["required"]) == {
+        "code",
+        "message",
+        "details",
+    }
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert "429" in responses, (method, path)
+            assert "Retry-After" in responses["429"]["headers"]
+            if "{" in path:
+                assert "404" in responses, (method, path)
+            if method in {"post", "put", "patch"}:
+                assert "400" in responses, (method, path)
+
+
+def test_protected_operations_document_401_and_403(schema: dict):
+    create = schema["paths"]["/api/ops/worker-checks/"]["post"]
+    assert {"401", "403"} <= set(create["responses"])
+    health = schema["paths"]["/health/"]["get"]
+    assert "401" not in health["responses"]
+    assert "503" in schema["paths"]["/ready/"]["get"]["responses"]
+
+
+@pytest.mark.parametrize("url", ["/api/schema/swagger-ui/", "/api/schema/redoc/"])
+def test_docs_pages_load_every_asset_from_this_server(api_client: APIClient, url: str):
+    page = api_client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets, "the page references no assets"
+    for asset in assets:
+        assert not re.match(r"^(https?:)?//", asset), f"{asset} would leave the machine"
+        if asset.startswith("/static/"):
+            served = api_client.get(asset)
+            assert served.status_code == 200, asset
