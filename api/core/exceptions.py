@@ -7,6 +7,7 @@ logged with its traceback and answered with a bare 500 that reveals nothing.
 """
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,8 +25,8 @@ logger = logging.getLogger(__name__)
 class ApplicationError(Exception):
     """A business rule said no. Subclasses set ``code``, ``http_status`` and ``default_message``."""
 
-    code = "error"
-    http_status = status.HTTP_400_BAD_REQUEST
+    code: str = "error"
+    http_status: int = status.HTTP_400_BAD_REQUEST
     default_message = "The request could not be completed."
 
     def __init__(
@@ -92,28 +93,27 @@ def _from_drf(exc: drf.APIException) -> Response:
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-    if isinstance(exc, drf.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    wait = getattr(exc, "wait", None) if isinstance(exc, drf.Throttled) else None
+    if wait is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(wait)))
 
-    code = next((c for cls, c in _DRF_CODES.items() if type(exc) is cls), None)
+    code = _DRF_CODES.get(type(exc))
     details: dict[str, Any] = {}
+    detail = exc.detail
     if isinstance(exc, drf.ValidationError):
-        detail = exc.detail
         details = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         message = "Invalid input."
+    elif isinstance(detail, dict):
+        # e.g. simplejwt's InvalidToken: {"detail": ..., "code": ..., "messages": [...]}
+        message = str(detail.get("detail", exc.default_detail))
+        code = code or str(detail.get("code") or exc.default_code)
+        details = {k: v for k, v in detail.items() if k not in ("detail", "code")}
+    elif isinstance(detail, list):
+        message = " ".join(str(d) for d in detail)
     else:
-        detail = exc.detail
-        if isinstance(detail, dict):
-            # e.g. simplejwt's InvalidToken: {"detail": ..., "code": ..., "messages": [...]}
-            message = str(detail.get("detail", exc.default_detail))
-            code = code or str(detail.get("code") or exc.default_code)
-            details = {k: v for k, v in detail.items() if k not in ("detail", "code")}
-        elif isinstance(detail, list):
-            message = " ".join(str(d) for d in detail)
-        else:
-            message = str(detail)
-            code = code or getattr(detail, "code", None) or exc.default_code
-    if isinstance(exc, drf.Throttled) and exc.wait is not None:
+        message = str(detail)
+        code = code or getattr(detail, "code", None) or exc.default_code
+    if wait is not None:
         details["retry_after"] = int(headers["Retry-After"])
     return Response(
         error_payload(code or exc.default_code, message, details),

@@ -7,6 +7,7 @@ only names the dependency, so no host names or credentials leak to the caller.
 import logging
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -44,7 +45,8 @@ def check_broker() -> None:
         )
         # Declaring the default queue (the worker declares it too) is a real round trip on every
         # transport: connecting alone doesn't touch a SQL broker's database.
-        connection.default_channel.queue_declare(queue=app.conf.task_default_queue, passive=False)
+        channel: Any = connection.default_channel
+        channel.queue_declare(queue=app.conf.task_default_queue, passive=False)
 
 
 CHECKS: dict[str, Callable[[], None]] = {

@@ -55,7 +55,7 @@ def test_ready_is_503_naming_the_cache_when_redis_is_unreachable(api_client: API
 
 
 def _ready_in_fresh_process(tmp_path: Path, **env: str) -> tuple[int, dict]:
-    """GET /ready/ in a new process configured only by ``env``: a real boot against dead services."""
+    """GET /ready/ in a new process configured by ``env``: a real boot against dead services."""
     script = (
         "import json, django; django.setup();"
         "from django.test import Client;"
