@@ -6,7 +6,10 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "api.settings")
+    # `manage.py test` runs the pytest suite with the test settings, as `make test` does.
+    is_test = len(sys.argv) > 1 and sys.argv[1] == "test"
+    settings_module = "api.settings_test" if is_test else "api.settings"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -1,0 +1,92 @@
+# Sudamall — the front door. `make run` and `make test` work from a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python api/manage.py
+HOST ?= 127.0.0.1
+SUDAMALL_PORT ?= 8000
+
+# Real-services tier defaults: the MariaDB user from mysql-init/init.sql and a local Redis.
+SERVICES_DATABASE_URL ?= mysql://sudamall:sudamall@127.0.0.1:3306/sudamall
+SERVICES_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+# Python 3.12 when present (pyenv's install too), else 3.11. A candidate counts only if it runs:
+# pyenv shims exist for versions that aren't installed.
+PYTHON ?= $(shell for p in python3.13 python3.12 \
+	"$$(pyenv root 2>/dev/null)"/versions/3.12*/bin/python3.12 python3.11 python3; do \
+	  if "$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then \
+	    echo "$$p"; break; fi; done)
+
+.PHONY: help run test test-services lint format check-deploy install install-dev superuser clean
+
+help:
+	@echo "make run            install, migrate, demo data, start web + worker + beat (Ctrl-C stops)"
+	@echo "make test           install and run the test suite on SQLite"
+	@echo "make test-services  the same suite on MariaDB + Redis, plus real-worker integration tests"
+	@echo "make lint           ruff, mypy, migrations check, OpenAPI schema validation"
+	@echo "make check-deploy   production settings pass 'check --deploy'; compose files validate"
+	@echo "make superuser      create an admin account"
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found"; exit 1; }
+	@echo "Creating $(VENV) with $$($(PYTHON) --version)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamps reinstall when a requirements file changes.
+$(VENV)/.installed-dev: $(BIN)/python requirements/*.txt
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	@touch $@
+
+install-dev: $(VENV)/.installed-dev
+install: install-dev
+
+# Local development runs with DEBUG on unless the environment or .env says otherwise.
+run superuser: export DEBUG ?= true
+
+run: install-dev
+	$(MANAGE) migrate --noinput
+	@if ($(MANAGE) help demo_data) >/dev/null 2>&1; then $(MANAGE) demo_data --if-empty; fi
+	@echo ""
+	@echo "  Sudamall is starting (web, Celery worker, Celery beat). Ctrl-C stops all three."
+	@echo "  API docs     http://$(HOST):$(SUDAMALL_PORT)/api/schema/swagger-ui/"
+	@echo "  ReDoc        http://$(HOST):$(SUDAMALL_PORT)/api/schema/redoc/"
+	@echo "  Admin        http://$(HOST):$(SUDAMALL_PORT)/admin/   (make superuser for an account)"
+	@echo "  Health       http://$(HOST):$(SUDAMALL_PORT)/health/  and /ready/"
+	@echo ""
+	HOST=$(HOST) SUDAMALL_PORT=$(SUDAMALL_PORT) $(BIN)/honcho -f Procfile start
+
+superuser: install-dev
+	$(MANAGE) createsuperuser
+
+# The embedded default, whatever .env says: no database server, no Redis.
+test: install-dev
+	DATABASE_URL= DB_NAME= REDIS_URL= CELERY_BROKER_URL= \
+		$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+
+test-services: install-dev
+	DATABASE_URL=$${DATABASE_URL:-$(SERVICES_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(SERVICES_REDIS_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy api
+	DEBUG=true $(MANAGE) makemigrations --check --dry-run
+	DEBUG=true $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Production settings, as docker-compose.prod.yml gives them.
+check-deploy: install-dev
+	DEBUG=false SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '\n') \
+		ALLOWED_HOSTS=shop.example.com CORS_ALLOWED_ORIGINS=https://shop.example.com \
+		LOG_TO_FILE=false $(MANAGE) check --deploy --fail-level WARNING
+	@bash .ci/validate-compose
+
+clean:
+	rm -rf $(VENV) var
