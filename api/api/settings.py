@@ -24,7 +24,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent  # api/
 ROOT_DIR = BASE_DIR.parent  # repository root
 
 env = environ.Env()
-if (ROOT_DIR / ".env").is_file():
+if env.bool("DJANGO_READ_DOT_ENV_FILE", default=True) and (ROOT_DIR / ".env").is_file():
     env.read_env(str(ROOT_DIR / ".env"))
 
 VAR_DIR = Path(env("SUDAMALL_VAR_DIR", default=str(ROOT_DIR / "var")))

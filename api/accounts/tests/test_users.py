@@ -1,0 +1,66 @@
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_email_is_the_login_name_and_is_stored_lower_case():
+    user = User.objects.create_user("Amna.Osman@Example.COM", password=DEFAULT_PASSWORD)
+
+    assert user.email == "amna.osman@example.com"
+    assert user.check_password(DEFAULT_PASSWORD)
+    assert User.objects.get_by_natural_key("AMNA.OSMAN@example.com") == user
+
+
+def test_two_accounts_cannot_share_an_email():
+    from django.db import IntegrityError
+
+    User.objects.create_user("a@example.com", password=DEFAULT_PASSWORD)
+
+    with pytest.raises(IntegrityError):
+        User.objects.create_user("A@example.com", password=DEFAULT_PASSWORD)
+
+
+def test_a_superuser_from_createsuperuser_can_use_the_admin_and_the_api(monkeypatch, client):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", DEFAULT_PASSWORD)
+    call_command("createsuperuser", "--noinput", "--email", "Root@Example.com", verbosity=0)
+    admin = User.objects.get()
+    assert admin.is_staff and admin.is_superuser
+
+    logged_in = client.post(
+        "/admin/login/?next=/admin/",
+        {"username": "root@example.com", "password": DEFAULT_PASSWORD},
+    )
+    assert logged_in.status_code == 302
+    assert client.get("/admin/accounts/user/").status_code == 200
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(admin)}")
+    assert api.post("/api/ops/worker-checks/").status_code == 202
+
+
+def test_admin_user_list_and_search_stay_within_a_query_budget(
+    client, django_assert_max_num_queries
+):
+    admin = User.objects.create_superuser("boss@example.com", password=DEFAULT_PASSWORD)
+    UserFactory.create_batch(30)
+    client.force_login(admin)
+
+    with django_assert_max_num_queries(8):
+        response = client.get("/admin/accounts/user/?q=example")
+
+    assert response.status_code == 200
+
+
+def test_an_inactive_users_token_is_refused(make_auth_client):
+    user = UserFactory(is_active=False)
+
+    response = make_auth_client(user).post("/api/ops/worker-checks/")
+
+    assert response.status_code == 401

@@ -1,0 +1,143 @@
+"""The running modes come from the environment alone: each case boots settings in a new process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+API_DIR = Path(__file__).resolve().parents[2]
+LONG_KEY = "Zk8#pQ2!vL9@xW4$rT6^yN1&mB3*hJ7(cF5)gD0_sA-eU+iO=9vX"
+
+
+def clean_env() -> dict[str, str]:
+    """Only what a process needs to run: no inherited Sudamall settings."""
+    return {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
+
+
+def settings_in_fresh_process(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    script = (
+        "import json; from django.conf import settings as s;"
+        "print(json.dumps({'db': s.DATABASES['default'], 'cache': s.CACHES['default']['BACKEND'],"
+        "'cache_location': s.CACHES['default'].get('LOCATION'), 'broker': s.CELERY_BROKER_URL,"
+        "'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'debug': s.DEBUG,"
+        "'hsts': getattr(s, 'SECURE_HSTS_SECONDS', 0)}, default=str))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,  # no .env here
+        env={
+            **clean_env(),
+            "PYTHONPATH": str(API_DIR),
+            "DJANGO_READ_DOT_ENV_FILE": "false",
+            "DJANGO_SETTINGS_MODULE": "api.settings",
+            "SUDAMALL_VAR_DIR": str(tmp_path / "var"),
+            "LOG_TO_FILE": "false",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def loaded(completed: subprocess.CompletedProcess) -> dict:
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)
+
+
+def test_embedded_default_needs_no_services(tmp_path: Path):
+    s = loaded(settings_in_fresh_process(tmp_path, DEBUG="true"))
+
+    assert s["db"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert s["db"]["OPTIONS"]["init_command"] == "PRAGMA journal_mode=WAL;"
+    assert s["db"]["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert s["broker"].startswith("sqla+sqlite:///")
+    assert s["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert s["layer"] == "channels.layers.InMemoryChannelLayer"
+
+
+def test_real_services_from_database_url_and_redis_url(tmp_path: Path):
+    s = loaded(
+        settings_in_fresh_process(
+            tmp_path,
+            DEBUG="true",
+            DATABASE_URL="mysql://shop:pw@db.internal:3306/sudamall",
+            REDIS_URL="redis://cache.internal:6379/2",
+        )
+    )
+
+    assert s["db"]["ENGINE"] == "django.db.backends.mysql"
+    assert (s["db"]["HOST"], s["db"]["NAME"], s["db"]["USER"]) == ("db.internal", "sudamall", "shop")
+    assert s["db"]["OPTIONS"]["charset"] == "utf8mb4"
+    assert "STRICT_TRANS_TABLES" in s["db"]["OPTIONS"]["init_command"]
+    assert s["broker"] == "redis://cache.internal:6379/2"
+    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # The cache sits in the next database so a cache clear never drops queued tasks.
+    assert s["cache_location"] == "redis://cache.internal:6379/3"
+    assert s["layer"] == "channels_redis.core.RedisChannelLayer"
+
+
+def test_original_readme_db_variables_select_mysql(tmp_path: Path):
+    s = loaded(
+        settings_in_fresh_process(
+            tmp_path,
+            DEBUG="true",
+            DB_NAME="sudamall_db",
+            DB_USER="api",
+            DB_PASSWORD="pw",
+            DB_HOST="mysql",
+            DB_PORT="3307",
+        )
+    )
+
+    assert s["db"]["ENGINE"] == "django.db.backends.mysql"
+    assert (s["db"]["NAME"], s["db"]["USER"], s["db"]["HOST"], s["db"]["PORT"]) == (
+        "sudamall_db",
+        "api",
+        "mysql",
+        "3307",
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path):
+    completed = settings_in_fresh_process(tmp_path)  # DEBUG off by default
+
+    assert completed.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in completed.stderr
+
+
+def test_production_turns_on_hsts(tmp_path: Path):
+    s = loaded(settings_in_fresh_process(tmp_path, SECRET_KEY=LONG_KEY, ALLOWED_HOSTS="x.example"))
+
+    assert s["debug"] is False
+    assert s["hsts"] >= 31536000
+
+
+@pytest.mark.parametrize("debug", ["false", "true"])
+def test_check_deploy_is_clean_only_with_production_settings(tmp_path: Path, debug: str):
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=API_DIR,
+        env={
+            **clean_env(),
+            "DJANGO_SETTINGS_MODULE": "api.settings",
+            "DJANGO_READ_DOT_ENV_FILE": "false",
+            "DEBUG": debug,
+            "SECRET_KEY": LONG_KEY,
+            "ALLOWED_HOSTS": "shop.example.com",
+            "SUDAMALL_VAR_DIR": str(tmp_path / "var"),
+            "LOG_TO_FILE": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    if debug == "false":
+        assert completed.returncode == 0, completed.stderr
+    else:
+        assert completed.returncode != 0
+        assert "security.W018" in completed.stderr  # DEBUG on in deployment
