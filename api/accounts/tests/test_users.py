@@ -29,7 +29,8 @@ def test_a_superuser_from_createsuperuser_can_use_the_admin_and_the_api(monkeypa
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", DEFAULT_PASSWORD)
     call_command("createsuperuser", "--noinput", "--email", "Root@Example.com", verbosity=0)
     admin = User.objects.get()
-    assert admin.is_staff and admin.is_superuser
+    assert admin.is_staff
+    assert admin.is_superuser
 
     logged_in = client.post(
         "/admin/login/?next=/admin/",

@@ -119,3 +119,12 @@ def test_unsupported_media_type_is_415(api_client: APIClient):
     response = api_client.post("/t/validation/", "quantity=1", content_type="text/plain")
 
     assert_error_shape(response, 415, "unsupported_media_type")
+
+
+def test_reused_idempotency_key_is_422_in_the_error_shape(auth_client: APIClient):
+    headers = {"Idempotency-Key": "order-7f3a"}
+    auth_client.post("/t/idempotent/", {"quantity": 1}, format="json", headers=headers)
+
+    response = auth_client.post("/t/idempotent/", {"quantity": 2}, format="json", headers=headers)
+
+    assert_error_shape(response, 422, "idempotency_key_reused")
