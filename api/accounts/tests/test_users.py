@@ -17,11 +17,11 @@ def test_email_is_the_login_name_and_is_stored_lower_case():
 
 
 def test_two_accounts_cannot_share_an_email():
-    from django.db import IntegrityError
+    from django.db import IntegrityError, transaction
 
     User.objects.create_user("a@example.com", password=DEFAULT_PASSWORD)
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.create_user("A@example.com", password=DEFAULT_PASSWORD)
 
 

@@ -18,7 +18,8 @@ def test_every_scheduled_task_is_a_registered_task():
         assert entry["task"] in app.tasks, name
 
 
-@pytest.mark.django_db
+# The scheduler closes stale connections as beat does, which would end a test transaction.
+@pytest.mark.django_db(transaction=True)
 def test_beat_registers_the_schedule_declared_in_code():
     from django_celery_beat.schedulers import DatabaseScheduler
 

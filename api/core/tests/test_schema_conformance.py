@@ -15,6 +15,20 @@ from accounts.models import User
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection_open():
+    """Django's test client stops request signals from closing the connection that holds the
+    test transaction; schemathesis calls the WSGI app directly, so do the same here."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def staff_headers(db: None) -> dict[str, str]:
     from rest_framework_simplejwt.tokens import AccessToken
