@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.models import WorkerCheck
@@ -19,5 +20,6 @@ class WorkerCheckSerializer(serializers.ModelSerializer):
         model = WorkerCheck
         fields = ["id", "status", "created_at", "completed_at", "worker"]
 
+    @extend_schema_field(serializers.ChoiceField(choices=["queued", "completed"]))
     def get_status(self, check: WorkerCheck) -> str:
         return "completed" if check.is_completed else "queued"
