@@ -9,6 +9,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.tests.factories import StaffUserFactory, UserFactory
+from authentication.tests.google_fake import FakeGoogle
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +18,16 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def google(monkeypatch: pytest.MonkeyPatch) -> FakeGoogle:
+    """Google's certificate endpoint, served locally: no test reaches Google."""
+    from authentication import google as google_module
+
+    fake = FakeGoogle()
+    monkeypatch.setattr(google_module, "http_client", fake.client)
+    return fake
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Ours, lowest layer first (docs/architecture.md has the dependency direction).
-PROJECT_APPS = ["core", "accounts"]
+PROJECT_APPS = ["core", "accounts", "authentication"]
 
 INSTALLED_APPS = [
     "daphne",  # must precede staticfiles so `runserver` serves ASGI
@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "django_celery_beat",
+    "oauth2_provider",
+    "rest_framework_simplejwt.token_blacklist",
+    "phonenumber_field",
     *PROJECT_APPS,
 ]
 
@@ -234,7 +237,8 @@ CELERY_BEAT_SCHEDULE = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "authentication.backends.JWTAuthentication",
+        "authentication.backends.OAuth2Authentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -254,6 +258,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("THROTTLE_ANON_RATE", default="120/min"),
         "user": env("THROTTLE_USER_RATE", default="600/min"),
+        # Per client IP, on the authentication endpoints.
+        "login": env("THROTTLE_LOGIN_RATE", default="30/min"),
+        "register": env("THROTTLE_REGISTER_RATE", default="10/hour"),
+        "code_request": env("THROTTLE_CODE_REQUEST_RATE", default="20/hour"),
+        "code_verify": env("THROTTLE_CODE_VERIFY_RATE", default="30/min"),
+        # Per email address, whoever asks.
+        "code_request_email": env("THROTTLE_CODE_REQUEST_EMAIL_RATE", default="5/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
@@ -285,8 +296,58 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
     "SIGNING_KEY": SECRET_KEY,
-    "UPDATE_LAST_LOGIN": True,
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
+
+# OAuth2 provider at /o/: authorization code (PKCE required) and client credentials.
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "read": "Read your data",
+        "write": "Change your data",
+        "introspection": "Introspect tokens",
+    },
+    "DEFAULT_SCOPES": ["read"],
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 60 * 60 * 24 * 14,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # https redirect URIs only, except in development (loopback callbacks).
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEBUG else ["https"],
+    # RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant, S256 PKCE only, tokens
+    # only in the Authorization header, `iss` in authorization responses, hashed token storage.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not DEBUG,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+LOGIN_URL = "/admin/login/"  # the OAuth2 consent page signs people in through the admin form
+
+# One-time codes (email verification, password reset, account deletion, email change).
+OTP_TTL = timedelta(minutes=env.int("OTP_TTL_MINUTES", default=10))
+OTP_MAX_ATTEMPTS = 5
+# Failed logins per email address and per client IP within LOGIN_FAILURE_WINDOW.
+LOGIN_FAILURES_PER_EMAIL = env.int("LOGIN_FAILURES_PER_EMAIL", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
+LOGIN_FAILURE_WINDOW = timedelta(minutes=env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15))
+
+GOOGLE_CLIENT_IDS = env.list("GOOGLE_CLIENT_IDS", default=[])
+
+PHONENUMBER_DEFAULT_REGION = "SD"
+PHONENUMBER_DB_FORMAT = "E164"
+PHONENUMBER_DEFAULT_FORMAT = "E164"
+
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+AVATAR_MAX_PIXELS = 4096 * 4096  # checked from the header, before decoding
+AVATAR_SIZE = 512  # stored avatars are re-encoded to at most this many pixels a side
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_HEADERS = (

@@ -11,6 +11,7 @@ os.environ.setdefault("LOG_TO_FILE", "false")
 os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("GOOGLE_CLIENT_IDS", "sudamall-test.apps.googleusercontent.com")
 
 from api.settings import *  # noqa: F403
 from api.settings import DATABASES

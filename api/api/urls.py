@@ -16,6 +16,9 @@ urlpatterns = [
     ),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/ops/", include("core.urls")),
+    path("api/auth/", include("authentication.urls")),
+    path("api/accounts/", include("accounts.urls")),
+    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
 ]
 
 handler400 = "core.apis.bad_request"

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf
@@ -70,21 +71,6 @@ class IdempotencyInProgress(Conflict):
     )
 
 
-# DRF exception class -> our code, where DRF's own default code isn't the contract's.
-_DRF_CODES: dict[type[drf.APIException], str] = {
-    drf.ValidationError: "invalid",
-    drf.NotAuthenticated: "not_authenticated",
-    drf.AuthenticationFailed: "authentication_failed",
-    drf.PermissionDenied: "permission_denied",
-    drf.NotFound: "not_found",
-    drf.MethodNotAllowed: "method_not_allowed",
-    drf.NotAcceptable: "not_acceptable",
-    drf.UnsupportedMediaType: "unsupported_media_type",
-    drf.Throttled: "throttled",
-    drf.ParseError: "parse_error",
-}
-
-
 def error_payload(code: str, message: str, details: Mapping[str, Any] | None = None) -> dict:
     return {"code": code, "message": message, "details": dict(details or {})}
 
@@ -97,10 +83,11 @@ def _from_drf(exc: drf.APIException) -> Response:
     if wait is not None:
         headers["Retry-After"] = str(max(1, math.ceil(wait)))
 
-    code = _DRF_CODES.get(type(exc))
+    code: str | None = None
     details: dict[str, Any] = {}
     detail = exc.detail
     if isinstance(exc, drf.ValidationError):
+        code = "invalid"
         details = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         message = "Invalid input."
     elif isinstance(detail, dict):
@@ -132,6 +119,8 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = drf.ParseError("The request was malformed.")
     if isinstance(exc, drf.APIException):
         return _from_drf(exc)
 

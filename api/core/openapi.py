@@ -33,7 +33,7 @@ _DEFAULT_ERRORS = {
     "400": "Invalid input (`invalid`, `parse_error`).",
     "401": "Missing or invalid credentials (`not_authenticated`, `authentication_failed`).",
     "403": "Authenticated but not allowed (`permission_denied`).",
-    "404": "No such object, or not yours (`not_found`).",
+    "404": "No such object, not yours, or a page past the end (`not_found`).",
     "429": "Too many requests (`throttled`); see the `Retry-After` header.",
 }
 
@@ -91,8 +91,8 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 wanted.add("400")
             if {} not in operation.get("security", [{}]):
                 wanted |= {"401", "403"}
-            if "{" in path:
-                wanted.add("404")
+            if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
+                wanted.add("404")  # no such object; or a page past the end of a list
             for status in sorted(wanted):
                 responses.setdefault(
                     status,

@@ -1,4 +1,7 @@
-from rest_framework import pagination
+from typing import Any
+
+from rest_framework import exceptions, pagination
+from rest_framework.request import Request
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -7,3 +10,23 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def get_page_size(self, request: Request) -> int:
+        """A malformed ``page_size`` is a 400, not silently the default; above 100 is capped."""
+        raw = request.query_params.get(self.page_size_query_param or "page_size")
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise exceptions.ValidationError({"page_size": ["Must be a positive integer."]})
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in ("page", "page_size"):
+                parameter["schema"]["minimum"] = 1
+        return parameters

@@ -52,9 +52,8 @@ def test_garbage_token_is_401(api_client: APIClient):
 
     response = api_client.get("/t/protected/")
 
-    body = assert_error_shape(response, 401, "token_not_valid")
+    assert_error_shape(response, 401, "token_not_valid")
     assert "not-a-jwt" not in response.content.decode()
-    assert "messages" in body["details"]
 
 
 def test_authenticated_without_permission_is_403(auth_client: APIClient):

@@ -1,0 +1,103 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.models import ActivityLog, User
+from accounts.serializers import (
+    AccountDeleteSerializer,
+    ActivitySerializer,
+    EmailChangeConfirmSerializer,
+    EmailChangeSerializer,
+    ProfileUpdateSerializer,
+    UserSerializer,
+)
+from core.openapi import error_responses
+
+ACCEPTED = {"detail": "If the address can be used, a code has been sent to it."}
+
+
+class MeApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(tags=["accounts"], summary="Your profile", responses={200: UserSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(UserSerializer(request.user, context={"request": request}).data)
+
+    @extend_schema(
+        tags=["accounts"],
+        summary="Change your profile (multipart for the avatar)",
+        request={
+            "application/json": ProfileUpdateSerializer,
+            "multipart/form-data": ProfileUpdateSerializer,
+        },
+        responses={200: UserSerializer},
+    )
+    def patch(self, request: Request) -> Response:
+        data = ProfileUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        user = services.update_profile(user=request.user, data=data.validated_data, request=request)
+        return Response(UserSerializer(user, context={"request": request}).data)
+
+    @extend_schema(
+        tags=["accounts"],
+        summary="Delete your account, confirmed with a code from POST /api/auth/otp/",
+        request=AccountDeleteSerializer,
+        responses={204: None, **error_responses((400, "invalid_code"))},
+    )
+    def delete(self, request: Request) -> Response:
+        data = AccountDeleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        code = data.validated_data["code"]
+        services.delete_account(user=request.user, code=code, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailChangeApi(APIView):
+    @extend_schema(
+        tags=["accounts"],
+        summary="Ask to change your email: a code goes to the new address",
+        request=EmailChangeSerializer,
+        responses={202: None},
+    )
+    def post(self, request: Request) -> Response:
+        data = EmailChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        services.request_email_change(
+            user=request.user, new_email=data.validated_data["new_email"], request=request
+        )
+        return Response(ACCEPTED, status=status.HTTP_202_ACCEPTED)
+
+
+class EmailChangeConfirmApi(APIView):
+    @extend_schema(
+        tags=["accounts"],
+        summary="Confirm the new email with its code",
+        request=EmailChangeConfirmSerializer,
+        responses={200: UserSerializer, **error_responses((400, "invalid_code"))},
+    )
+    def post(self, request: Request) -> Response:
+        data = EmailChangeConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        user = services.confirm_email_change(
+            user=request.user, code=data.validated_data["code"], request=request
+        )
+        return Response(UserSerializer(user, context={"request": request}).data)
+
+
+@extend_schema(tags=["accounts"], summary="Your account activity, newest first")
+class ActivityListApi(ListAPIView):
+    serializer_class = ActivitySerializer
+    queryset = ActivityLog.objects.none()  # for the schema; get_queryset scopes to the caller
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        assert isinstance(self.request.user, User)
+        return selectors.list_activity(user=self.request.user)

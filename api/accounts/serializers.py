@@ -1,0 +1,58 @@
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from accounts.models import ActivityLog, User
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """The ``user`` object of the API: what a signed-in person may see about themselves."""
+
+    phone_number = PhoneNumberField(read_only=True, help_text="E.164, e.g. +249912345678")
+    whatsapp_number = PhoneNumberField(read_only=True, help_text="E.164")
+    avatar = serializers.ImageField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "account_type",
+            "phone_number",
+            "whatsapp_number",
+            "avatar",
+            "is_email_verified",
+            "date_joined",
+        ]
+        read_only_fields = fields
+
+
+class ProfileUpdateSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    phone_number = PhoneNumberField(required=False, allow_blank=True)
+    whatsapp_number = PhoneNumberField(required=False, allow_blank=True)
+    avatar = serializers.FileField(
+        required=False, allow_null=True, help_text="JPEG, PNG, WebP or GIF; at most 2 MB."
+    )
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    code = serializers.RegexField(
+        r"^\d{6}$", help_text="From POST /api/auth/otp/ (delete_account)."
+    )
+
+
+class EmailChangeSerializer(serializers.Serializer):
+    new_email = serializers.EmailField()
+
+
+class EmailChangeConfirmSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^\d{6}$")
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ActivityLog
+        fields = ["id", "action", "ip_address", "user_agent", "details", "created_at"]

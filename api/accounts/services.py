@@ -1,0 +1,272 @@
+"""Writes to accounts: activity, one-time codes, profile, avatar, email change, deletion."""
+
+import io
+import logging
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from PIL import Image, UnidentifiedImageError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+
+from accounts.exceptions import CodeExpired, CodeLocked, InvalidCode
+from accounts.models import ActivityLog, OneTimeCode, User
+from core.clients import client_ip, user_agent
+from core.emails import send_email_after_commit
+
+logger = logging.getLogger(__name__)
+
+# --- activity ------------------------------------------------------------------------------------
+
+
+def record_activity(
+    *,
+    user: User,
+    action: str,
+    request: HttpRequest | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> ActivityLog:
+    entry = ActivityLog.objects.create(
+        user=user,
+        action=action,
+        ip_address=client_ip(request) if request is not None else None,
+        user_agent=user_agent(request) if request is not None else "",
+        details=dict(details or {}),
+    )
+    logger.info("account activity %s", action, extra={"user_id": user.pk, "action": action})
+    return entry
+
+
+# --- one-time codes ------------------------------------------------------------------------------
+
+
+def _code_hash(*, user_id: int, purpose: str, code: str) -> str:
+    # Keyed with SECRET_KEY: a database leak alone doesn't reveal codes, even though a 6-digit
+    # space would fall to brute force against a plain hash.
+    value = f"{user_id}:{purpose}:{code}"
+    return salted_hmac("sudamall.one-time-code", value, algorithm="sha256").hexdigest()
+
+
+def issue_code(*, user: User, purpose: str, target_email: str = "") -> str:
+    """Create a new code for ``purpose``, superseding the user's previous one. Returns the code
+    in clear, to be emailed; only its hash is stored."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        OneTimeCode.objects.filter(
+            user=user, purpose=purpose, used_at__isnull=True, superseded_at__isnull=True
+        ).update(superseded_at=now)
+        OneTimeCode.objects.create(
+            user=user,
+            purpose=purpose,
+            code_hash=_code_hash(user_id=user.pk, purpose=purpose, code=code),
+            target_email=target_email,
+            expires_at=now + settings.OTP_TTL,
+        )
+    return code
+
+
+def send_code(
+    *, user: User, purpose: str, request: HttpRequest | None = None, target_email: str = ""
+) -> None:
+    """Issue a code and email it (to ``target_email`` when given) after commit."""
+    with transaction.atomic():
+        code = issue_code(user=user, purpose=purpose, target_email=target_email)
+        send_email_after_commit(
+            to=target_email or user.email,
+            template="code",
+            context={
+                "purpose": purpose,
+                "code": code,
+                "first_name": user.first_name,
+                "minutes": int(settings.OTP_TTL.total_seconds() // 60),
+            },
+        )
+        record_activity(
+            user=user,
+            action=ActivityLog.Action.CODE_REQUESTED,
+            request=request,
+            details={"purpose": purpose},
+        )
+
+
+def consume_code(*, user: User, purpose: str, code: str) -> OneTimeCode:
+    """Use the user's current code for ``purpose``. Raises InvalidCode, CodeExpired, CodeLocked.
+
+    Runs in its own transaction so a wrong try is counted even when the caller's operation
+    fails: call it before, not inside, the transaction that acts on the code.
+    """
+    now = timezone.now()
+    error: InvalidCode | None = None
+    with transaction.atomic(durable=True):
+        otp = (
+            OneTimeCode.objects.select_for_update()
+            .filter(user=user, purpose=purpose, used_at__isnull=True, superseded_at__isnull=True)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+        if otp is None:
+            error = InvalidCode()
+        elif otp.is_locked:
+            error = CodeLocked()
+        elif otp.expires_at <= now:
+            error = CodeExpired()
+        elif not constant_time_compare(
+            otp.code_hash, _code_hash(user_id=user.pk, purpose=purpose, code=code)
+        ):
+            OneTimeCode.objects.filter(pk=otp.pk).update(attempts=F("attempts") + 1)
+            locked = otp.attempts + 1 >= settings.OTP_MAX_ATTEMPTS
+            error = CodeLocked() if locked else InvalidCode()
+        else:
+            otp.used_at = now
+            otp.save(update_fields=["used_at"])
+    if error is not None:
+        logger.info("one-time code refused", extra={"user_id": user.pk, "purpose": purpose})
+        raise error
+    assert otp is not None
+    return otp
+
+
+# --- tokens --------------------------------------------------------------------------------------
+
+
+def revoke_all_tokens(*, user: User) -> None:
+    """Every token issued to the user stops working: access tokens through the version claim,
+    refresh tokens through the blacklist."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
+    live = OutstandingToken.objects.filter(
+        user=user, expires_at__gt=timezone.now(), blacklistedtoken__isnull=True
+    )
+    BlacklistedToken.objects.bulk_create(
+        [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+    )
+
+
+# --- profile -------------------------------------------------------------------------------------
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone_number", "whatsapp_number")
+
+
+def process_avatar(upload: UploadedFile) -> ContentFile:
+    """Validate an uploaded image by its content and re-encode it (which drops EXIF data such
+    as GPS position). Raises ValidationError for non-images, oversized files and images whose
+    header announces more pixels than AVATAR_MAX_PIXELS (decompression bombs)."""
+    if upload.size is not None and upload.size > settings.AVATAR_MAX_BYTES:
+        limit = settings.AVATAR_MAX_BYTES // (1024 * 1024)
+        raise ValidationError({"avatar": [f"The image must be at most {limit} MB."]})
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            if image.format not in {"JPEG", "PNG", "WEBP", "GIF"}:
+                raise ValidationError({"avatar": ["Use a JPEG, PNG, WebP or GIF image."]})
+            width, height = image.size
+            if width * height > settings.AVATAR_MAX_PIXELS:
+                raise ValidationError({"avatar": ["The image has too many pixels."]})
+            image.load()
+            image = image.convert("RGB")
+            image.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE))
+            buffer = io.BytesIO()
+            image.save(buffer, format="WEBP", quality=85)
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+        raise ValidationError({"avatar": ["Upload a valid image."]}) from exc
+    return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(8)}.webp")
+
+
+def update_profile(
+    *, user: User, data: Mapping[str, Any], request: HttpRequest | None = None
+) -> User:
+    changed = [f for f in PROFILE_FIELDS if f in data and getattr(user, f) != data[f]]
+    for field in changed:
+        setattr(user, field, data[field])
+    old_avatar = None
+    if "avatar" in data:
+        old_avatar = user.avatar.name if user.avatar else None
+        user.avatar = process_avatar(data["avatar"]) if data["avatar"] else None  # type: ignore[assignment]
+        changed.append("avatar")
+    if not changed:
+        return user
+    with transaction.atomic():
+        user.save(update_fields=changed)
+        record_activity(
+            user=user,
+            action=ActivityLog.Action.PROFILE_UPDATED,
+            request=request,
+            details={"fields": changed},
+        )
+        if old_avatar:
+            storage = user.avatar.storage
+            transaction.on_commit(lambda: storage.delete(old_avatar))
+    return user
+
+
+# --- email change --------------------------------------------------------------------------------
+
+
+def request_email_change(*, user: User, new_email: str, request: HttpRequest | None = None) -> None:
+    """Email a code to ``new_email``. Says nothing about whether that address is taken: if it
+    is, no code is sent."""
+    new_email = User.objects.normalize_email(new_email).lower()
+    if User.objects.filter(email__iexact=new_email).exists():
+        logger.info("email change to a taken address ignored", extra={"user_id": user.pk})
+        return
+    send_code(
+        user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, request=request, target_email=new_email
+    )
+
+
+def confirm_email_change(*, user: User, code: str, request: HttpRequest | None = None) -> User:
+    otp = consume_code(user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, code=code)
+    old_email = user.email
+    try:
+        with transaction.atomic():
+            user.email = otp.target_email
+            user.is_email_verified = True
+            user.save(update_fields=["email", "is_email_verified"])
+            record_activity(
+                user=user, action=ActivityLog.Action.EMAIL_CHANGED, request=request, details={}
+            )
+    except IntegrityError as exc:
+        user.email = old_email
+        raise InvalidCode("That address is no longer available.") from exc
+    return user
+
+
+# --- deletion ------------------------------------------------------------------------------------
+
+
+def delete_account(*, user: User, code: str, request: HttpRequest | None = None) -> None:
+    """Confirm with a ``delete_account`` code, then anonymise the account and revoke its tokens.
+
+    The row stays (orders and payments keep pointing at it) but nothing personal remains and it
+    can never sign in again; the address becomes free for a new registration.
+    """
+    consume_code(user=user, purpose=OneTimeCode.Purpose.DELETE_ACCOUNT, code=code)
+    avatar_name = user.avatar.name if user.avatar else None
+    with transaction.atomic():
+        record_activity(user=user, action=ActivityLog.Action.ACCOUNT_DELETED, request=request)
+        user.email = f"deleted-{user.pk}-{secrets.token_hex(4)}@deleted.invalid"
+        user.first_name = user.last_name = ""
+        user.phone_number = user.whatsapp_number = ""  # type: ignore[assignment]
+        user.avatar = None  # type: ignore[assignment]
+        user.set_unusable_password()
+        user.is_active = False
+        user.deleted_at = timezone.now()
+        user.save()
+        revoke_all_tokens(user=user)
+        OneTimeCode.objects.filter(user=user).delete()
+        if avatar_name:
+            storage = User._meta.get_field("avatar").storage  # type: ignore[attr-defined]
+            transaction.on_commit(lambda: storage.delete(avatar_name))
+    logger.info("account deleted", extra={"user_id": user.pk})

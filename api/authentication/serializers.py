@@ -1,0 +1,78 @@
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from accounts.models import OneTimeCode, User
+from accounts.serializers import UserSerializer
+
+
+class RegisterSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    first_name = serializers.CharField(max_length=150)
+    last_name = serializers.CharField(max_length=150)
+    account_type = serializers.ChoiceField(choices=User.AccountType.choices)
+    phone_number = PhoneNumberField(required=False, allow_blank=True, default="")
+    whatsapp_number = PhoneNumberField(required=False, allow_blank=True, default="")
+
+
+class RegisteredSerializer(serializers.Serializer):
+    user = UserSerializer()
+
+
+class VerifyEmailSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code from the email.")
+
+
+class EmailSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+
+
+class LoginSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class TokensSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class SessionSerializer(TokensSerializer):
+    user = UserSerializer()
+
+
+class GoogleSessionSerializer(SessionSerializer):
+    is_new_user = serializers.BooleanField()
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class GoogleSignInSerializer(serializers.Serializer):
+    id_token = serializers.CharField()
+    account_type = serializers.ChoiceField(
+        choices=User.AccountType.choices,
+        required=False,
+        help_text="For a new account only; defaults to buyer.",
+    )
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code from the email.")
+    new_password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    new_password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class OtpRequestSerializer(serializers.Serializer):
+    purpose = serializers.ChoiceField(choices=[OneTimeCode.Purpose.DELETE_ACCOUNT])
+
+
+class AcceptedSerializer(serializers.Serializer):
+    detail = serializers.CharField()

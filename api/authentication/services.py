@@ -1,0 +1,344 @@
+"""Sign-up, sign-in and credential flows. Account data changes go through accounts.services."""
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import services as account_services
+from accounts.exceptions import InvalidCode
+from accounts.models import ActivityLog, OneTimeCode, User
+from authentication import google
+from authentication.exceptions import EmailNotVerified, InvalidCredentials, InvalidToken
+from authentication.models import ExternalIdentity
+from authentication.throttles import LoginFailureLimiter
+from core.clients import client_ip
+from core.emails import send_email_after_commit
+
+logger = logging.getLogger(__name__)
+
+TOKEN_VERSION_CLAIM = "ver"  # noqa: S105 - a claim name, not a secret
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access: str
+    refresh: str
+
+
+def issue_tokens(*, user: User) -> TokenPair:
+    """A fresh access + refresh pair; the refresh token is recorded so it can be revoked."""
+    refresh = RefreshToken.for_user(user)
+    refresh[TOKEN_VERSION_CLAIM] = user.token_version
+    update_last_login(None, user)  # type: ignore[arg-type]
+    return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+def _find_user(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+
+
+# --- registration and verification ---------------------------------------------------------------
+
+
+def register(
+    *,
+    email: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    account_type: str = User.AccountType.BUYER,
+    phone_number: Any = "",
+    whatsapp_number: Any = "",
+    request: HttpRequest | None = None,
+) -> User:
+    """Create an unverified account and email it a verification code. Raises ValidationError
+    when the email is taken or the password is weak."""
+    email = User.objects.normalize_email(email).lower()
+    candidate = User(
+        email=email, first_name=first_name, last_name=last_name, account_type=account_type
+    )
+    password_validation.validate_password(password, user=candidate)
+    duplicate = ValidationError({"email": ["An account with this email already exists."]})
+    if User.objects.filter(email__iexact=email).exists():
+        raise duplicate
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email,
+                password=password,
+                first_name=first_name,
+                last_name=last_name,
+                account_type=account_type,
+                phone_number=phone_number,
+                whatsapp_number=whatsapp_number,
+            )
+            account_services.record_activity(
+                user=user, action=ActivityLog.Action.REGISTERED, request=request
+            )
+            account_services.send_code(
+                user=user, purpose=OneTimeCode.Purpose.VERIFY_EMAIL, request=request
+            )
+    except IntegrityError as exc:  # a concurrent registration won the race
+        raise duplicate from exc
+    logger.info("account registered", extra={"user_id": user.pk})
+    return user
+
+
+def verify_email(*, email: str, code: str, request: HttpRequest | None = None) -> User:
+    """Raises InvalidCode alike for an unknown address, a verified one or a bad code."""
+    user = User.objects.filter(
+        email__iexact=email.strip(), is_active=True, is_email_verified=False
+    ).first()
+    if user is None:
+        raise InvalidCode()
+    account_services.consume_code(user=user, purpose=OneTimeCode.Purpose.VERIFY_EMAIL, code=code)
+    with transaction.atomic():
+        user.is_email_verified = True
+        user.save(update_fields=["is_email_verified"])
+        account_services.record_activity(
+            user=user, action=ActivityLog.Action.EMAIL_VERIFIED, request=request
+        )
+        send_email_after_commit(
+            to=user.email,
+            template="welcome",
+            context={"first_name": user.first_name, "account_type": user.account_type},
+        )
+    return user
+
+
+def resend_verification(*, email: str, request: HttpRequest | None = None) -> None:
+    """Send a new code if an unverified account has this address; otherwise do nothing."""
+    user = User.objects.filter(
+        email__iexact=email.strip(), is_active=True, is_email_verified=False
+    ).first()
+    if user is not None:
+        account_services.send_code(
+            user=user, purpose=OneTimeCode.Purpose.VERIFY_EMAIL, request=request
+        )
+
+
+# --- sign-in and tokens --------------------------------------------------------------------------
+
+
+def login(*, email: str, password: str, request: HttpRequest) -> User:
+    """Check the password. Raises InvalidCredentials, EmailNotVerified, or Throttled after
+    repeated failures for this email or this client."""
+    limiter = LoginFailureLimiter()
+    ip = client_ip(request)
+    limiter.check(email=email, ip=ip)
+    user = authenticate(request, username=email.strip(), password=password)
+    if user is None:
+        limiter.record_failure(email=email, ip=ip)
+        known = _find_user(email)
+        if known is not None:
+            account_services.record_activity(
+                user=known, action=ActivityLog.Action.LOGIN_FAILED, request=request
+            )
+        raise InvalidCredentials()
+    assert isinstance(user, User)
+    # Only a caller who knows the password learns that the address is unverified.
+    if not user.is_email_verified:
+        raise EmailNotVerified()
+    limiter.reset(email=email)
+    account_services.record_activity(user=user, action=ActivityLog.Action.LOGIN, request=request)
+    return user
+
+
+def rotate_refresh_token(*, token: str, request: HttpRequest | None = None) -> TokenPair:
+    """Exchange a refresh token for a new pair; the old one stops working.
+
+    The token's outstanding row is locked, so two concurrent uses of one token can't both
+    succeed. Raises InvalidToken (expired, blacklisted, revoked, or its user can't sign in).
+    """
+    try:
+        refresh = RefreshToken(token)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise InvalidToken() from exc
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update()
+            .filter(jti=refresh["jti"])
+            .select_related("user")
+            .first()
+        )
+        if outstanding is None or outstanding.user is None:
+            raise InvalidToken()
+        _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+        user = outstanding.user
+        if (
+            not created
+            or not user.is_active
+            or refresh.get(TOKEN_VERSION_CLAIM, 0) != user.token_version
+        ):
+            raise InvalidToken()
+        pair = issue_tokens(user=user)
+    return pair
+
+
+def logout(*, user: User, token: str, request: HttpRequest | None = None) -> None:
+    """Revoke one refresh token of the user's. Raises InvalidToken if it isn't theirs or live."""
+    try:
+        refresh = RefreshToken(token)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise InvalidToken() from exc
+    if str(refresh.get("user_id")) != str(user.pk):
+        raise InvalidToken()
+    with transaction.atomic():
+        refresh.blacklist()
+        account_services.record_activity(
+            user=user, action=ActivityLog.Action.LOGOUT, request=request
+        )
+
+
+# --- Google --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GoogleSignIn:
+    user: User
+    is_new_user: bool
+
+
+def sign_in_with_google(
+    *, id_token: str, account_type: str | None = None, request: HttpRequest | None = None
+) -> GoogleSignIn:
+    """Verify the Google ID token, then find, link or create the account.
+
+    Linking to an existing unverified account also removes its password: whoever registered it
+    never proved they own the address, and Google just proved someone else does.
+    """
+    claims = google.verify_id_token(id_token)
+    subject, email = str(claims["sub"]), User.objects.normalize_email(claims["email"]).lower()
+    now = timezone.now()
+    with transaction.atomic():
+        identity = (
+            ExternalIdentity.objects.select_for_update()
+            .select_related("user")
+            .filter(provider=ExternalIdentity.Provider.GOOGLE, subject=subject)
+            .first()
+        )
+        if identity is not None and identity.user.deleted_at is not None:
+            identity.delete()  # the account was deleted: this Google account starts afresh
+            identity = None
+        is_new = False
+        if identity is not None:
+            user = identity.user
+            if not user.is_active:
+                raise InvalidCredentials("This account is disabled.")
+            identity.last_login_at = now
+            identity.email = email
+            identity.save(update_fields=["last_login_at", "email"])
+            action = ActivityLog.Action.GOOGLE_LOGIN
+        else:
+            user_or_none = User.objects.select_for_update().filter(email__iexact=email).first()
+            if user_or_none is None:
+                user = User.objects.create_user(
+                    email,
+                    password=None,
+                    first_name=str(claims.get("given_name", ""))[:150],
+                    last_name=str(claims.get("family_name", ""))[:150],
+                    account_type=account_type or User.AccountType.BUYER,
+                    is_email_verified=True,
+                )
+                is_new = True
+                account_services.record_activity(
+                    user=user,
+                    action=ActivityLog.Action.REGISTERED,
+                    request=request,
+                    details={"provider": "google"},
+                )
+            else:
+                user = user_or_none
+                if not user.is_active:
+                    raise InvalidCredentials("This account is disabled.")
+                if not user.is_email_verified:
+                    user.set_unusable_password()
+                    user.is_email_verified = True
+                    user.save(update_fields=["password", "is_email_verified"])
+            ExternalIdentity.objects.create(
+                user=user, provider=ExternalIdentity.Provider.GOOGLE, subject=subject, email=email
+            )
+            action = ActivityLog.Action.GOOGLE_LINKED
+        account_services.record_activity(user=user, action=action, request=request)
+        if is_new:
+            send_email_after_commit(
+                to=user.email,
+                template="welcome",
+                context={"first_name": user.first_name, "account_type": user.account_type},
+            )
+    return GoogleSignIn(user=user, is_new_user=is_new)
+
+
+# --- password reset and codes for signed-in users ------------------------------------------------
+
+
+def request_password_reset(*, email: str, request: HttpRequest | None = None) -> None:
+    """Email a reset code if an active account has this address; otherwise do nothing."""
+    user = _find_user(email)
+    if user is not None:
+        account_services.send_code(
+            user=user, purpose=OneTimeCode.Purpose.PASSWORD_RESET, request=request
+        )
+
+
+def confirm_password_reset(
+    *, email: str, code: str, new_password: str, request: HttpRequest | None = None
+) -> User:
+    """Set a new password and sign the user out everywhere. Raises InvalidCode (alike for an
+    unknown address) or ValidationError for a weak password."""
+    user = _find_user(email)
+    if user is None:
+        raise InvalidCode()
+    password_validation.validate_password(new_password, user=user)
+    account_services.consume_code(user=user, purpose=OneTimeCode.Purpose.PASSWORD_RESET, code=code)
+    with transaction.atomic():
+        user.set_password(new_password)
+        # Receiving the code proves the address, as verification would.
+        user.is_email_verified = True
+        user.save(update_fields=["password", "is_email_verified"])
+        account_services.revoke_all_tokens(user=user)
+        account_services.record_activity(
+            user=user, action=ActivityLog.Action.PASSWORD_RESET, request=request
+        )
+        send_email_after_commit(
+            to=user.email, template="password_changed", context={"first_name": user.first_name}
+        )
+    return user
+
+
+def request_code(*, user: User, purpose: str, request: HttpRequest | None = None) -> None:
+    """A code for a signed-in user's sensitive operation (``delete_account``)."""
+    account_services.send_code(user=user, purpose=purpose, request=request)
+
+
+def change_password(
+    *, user: User, current_password: str, new_password: str, request: HttpRequest | None = None
+) -> TokenPair:
+    """Change a signed-in user's password: every other session ends, this caller gets a new
+    token pair. Raises InvalidCredentials for a wrong current password, ValidationError for a
+    weak new one."""
+    if not user.check_password(current_password):
+        raise InvalidCredentials("The current password is incorrect.")
+    password_validation.validate_password(new_password, user=user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        account_services.revoke_all_tokens(user=user)
+        account_services.record_activity(
+            user=user, action=ActivityLog.Action.PASSWORD_CHANGED, request=request
+        )
+        send_email_after_commit(
+            to=user.email, template="password_changed", context={"first_name": user.first_name}
+        )
+        pair = issue_tokens(user=user)
+    return pair
