@@ -173,13 +173,15 @@ def process_avatar(upload: UploadedFile) -> ContentFile:
             if width * height > settings.AVATAR_MAX_PIXELS:
                 raise ValidationError({"avatar": ["The image has too many pixels."]})
             image.load()
-            image = image.convert("RGB")
-            image.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE))
+            converted = image.convert("RGB")
+            converted.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE))
             buffer = io.BytesIO()
-            image.save(buffer, format="WEBP", quality=85)
+            converted.save(buffer, format="WEBP", quality=85)
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as exc:
+    except Image.DecompressionBombError as exc:  # Pillow's own, far larger, limit
+        raise ValidationError({"avatar": ["The image has too many pixels."]}) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise ValidationError({"avatar": ["Upload a valid image."]}) from exc
     return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(8)}.webp")
 
@@ -193,7 +195,7 @@ def update_profile(
     old_avatar = None
     if "avatar" in data:
         old_avatar = user.avatar.name if user.avatar else None
-        user.avatar = process_avatar(data["avatar"]) if data["avatar"] else None  # type: ignore[assignment]
+        user.avatar = process_avatar(data["avatar"]) if data["avatar"] else None
         changed.append("avatar")
     if not changed:
         return user
@@ -258,8 +260,8 @@ def delete_account(*, user: User, code: str, request: HttpRequest | None = None)
         record_activity(user=user, action=ActivityLog.Action.ACCOUNT_DELETED, request=request)
         user.email = f"deleted-{user.pk}-{secrets.token_hex(4)}@deleted.invalid"
         user.first_name = user.last_name = ""
-        user.phone_number = user.whatsapp_number = ""  # type: ignore[assignment]
-        user.avatar = None  # type: ignore[assignment]
+        user.phone_number = user.whatsapp_number = ""
+        user.avatar = None
         user.set_unusable_password()
         user.is_active = False
         user.deleted_at = timezone.now()
@@ -267,6 +269,6 @@ def delete_account(*, user: User, code: str, request: HttpRequest | None = None)
         revoke_all_tokens(user=user)
         OneTimeCode.objects.filter(user=user).delete()
         if avatar_name:
-            storage = User._meta.get_field("avatar").storage  # type: ignore[attr-defined]
+            storage = User._meta.get_field("avatar").storage
             transaction.on_commit(lambda: storage.delete(avatar_name))
     logger.info("account deleted", extra={"user_id": user.pk})

@@ -429,7 +429,10 @@ if LOG_TO_FILE:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "core.logging.RequestIdFilter"},
+        "redact": {"()": "core.logging.RedactSecretsFilter"},
+    },
     "formatters": {
         "console": {
             "format": "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s",
@@ -440,7 +443,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "redact"],
         },
         **(
             {
@@ -450,7 +453,7 @@ LOGGING = {
                     "maxBytes": 10 * 1024 * 1024,
                     "backupCount": 5,
                     "formatter": "json",
-                    "filters": ["request_id"],
+                    "filters": ["request_id", "redact"],
                     "delay": True,
                 }
             }

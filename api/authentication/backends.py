@@ -20,7 +20,7 @@ class JWTAuthentication(_JWTAuthentication):
     """simplejwt's authentication, plus: tokens die with the user's ``token_version`` (password
     reset, account deletion), and a bearer token that isn't a JWT is left to OAuth2."""
 
-    def authenticate(self, request: Request) -> tuple[Any, Token] | None:  # type: ignore[override]
+    def authenticate(self, request: Request) -> tuple[Any, Token] | None:
         header = self.get_header(request)
         if header is None:
             return None
@@ -31,9 +31,10 @@ class JWTAuthentication(_JWTAuthentication):
 
     def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         user = super().get_user(validated_token)
+        assert isinstance(user, User)
         if validated_token.get("ver", 0) != user.token_version:
             raise exceptions.AuthenticationFailed("Token has been revoked.", code="token_revoked")
-        return user  # type: ignore[return-value]
+        return user
 
 
 class OAuth2Authentication(_OAuth2Authentication):

@@ -52,7 +52,7 @@ class _Response(transport.Response):
 class _HttpxRequest(transport.Request):
     """google-auth's transport interface over httpx, caching successful GETs (the certs)."""
 
-    def __call__(  # type: ignore[override]
+    def __call__(
         self,
         url: str,
         method: str = "GET",

@@ -43,6 +43,14 @@ def issue_tokens(*, user: User) -> TokenPair:
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
+def _validate_password(password: str, *, user: User, field: str) -> None:
+    """Django's password validators, with their messages under ``field``."""
+    try:
+        password_validation.validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+
+
 def _find_user(email: str) -> User | None:
     return User.objects.filter(email__iexact=email.strip(), is_active=True).first()
 
@@ -67,7 +75,7 @@ def register(
     candidate = User(
         email=email, first_name=first_name, last_name=last_name, account_type=account_type
     )
-    password_validation.validate_password(password, user=candidate)
+    _validate_password(password, user=candidate, field="password")
     duplicate = ValidationError({"email": ["An account with this email already exists."]})
     if User.objects.filter(email__iexact=email).exists():
         raise duplicate
@@ -299,7 +307,7 @@ def confirm_password_reset(
     user = _find_user(email)
     if user is None:
         raise InvalidCode()
-    password_validation.validate_password(new_password, user=user)
+    _validate_password(new_password, user=user, field="new_password")
     account_services.consume_code(user=user, purpose=OneTimeCode.Purpose.PASSWORD_RESET, code=code)
     with transaction.atomic():
         user.set_password(new_password)
@@ -329,7 +337,7 @@ def change_password(
     weak new one."""
     if not user.check_password(current_password):
         raise InvalidCredentials("The current password is incorrect.")
-    password_validation.validate_password(new_password, user=user)
+    _validate_password(new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])

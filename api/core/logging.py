@@ -2,6 +2,8 @@
 
 import contextvars
 import logging
+import re
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -29,3 +31,45 @@ class JsonFormatter(_JsonFormatter):
         )
         kwargs.setdefault("datefmt", "%Y-%m-%dT%H:%M:%S%z")
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+_SENSITIVE_KEY = re.compile(r"pass|secret|token|code|authorization|cookie|session", re.I)
+_STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+}
+REDACTED = "[redacted]"
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if isinstance(k, str) and _SENSITIVE_KEY.search(k) else _redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return type(value)(_redact(v) for v in value)
+    return value
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Keeps secrets out of structured log fields.
+
+    Celery logs every task's arguments in the ``data`` field of its trace records (which the
+    JSON formatter writes out); our tasks carry one-time codes to the mailer, so task arguments
+    are dropped. Any other extra field whose key looks secret is masked.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        data = getattr(record, "data", None)
+        if isinstance(data, dict) and ("args" in data or "kwargs" in data):
+            record.data = {**data, "args": REDACTED, "kwargs": REDACTED}
+        for key, value in list(record.__dict__.items()):
+            if key in _STANDARD_ATTRS or key == "data":
+                continue
+            if _SENSITIVE_KEY.search(key):
+                setattr(record, key, REDACTED)
+            elif isinstance(value, dict | list | tuple):
+                setattr(record, key, _redact(value))
+        return True

@@ -7,9 +7,9 @@ responses that don't match their schema. Later issues' endpoints are covered aut
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from accounts.models import User
 
