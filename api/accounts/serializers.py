@@ -37,6 +37,11 @@ class ProfileUpdateSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="JPEG, PNG, WebP or GIF; at most 2 MB."
     )
 
+    def validate(self, attrs: dict) -> dict:
+        if not attrs:
+            raise serializers.ValidationError("Send at least one field to change.")
+        return attrs
+
 
 class AccountDeleteSerializer(serializers.Serializer):
     code = serializers.RegexField(

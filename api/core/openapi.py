@@ -34,6 +34,7 @@ _DEFAULT_ERRORS = {
     "401": "Missing or invalid credentials (`not_authenticated`, `authentication_failed`).",
     "403": "Authenticated but not allowed (`permission_denied`).",
     "404": "No such object, not yours, or a page past the end (`not_found`).",
+    "415": "Unsupported or malformed request body encoding (`unsupported_media_type`).",
     "429": "Too many requests (`throttled`); see the `Retry-After` header.",
 }
 
@@ -89,6 +90,8 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                 p.get("in") == "query" for p in operation.get("parameters", [])
             ):
                 wanted.add("400")
+            if method in {"put", "patch", "post"} and "requestBody" in operation:
+                wanted.add("415")
             if {} not in operation.get("security", [{}]):
                 wanted |= {"401", "403"}
             if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):

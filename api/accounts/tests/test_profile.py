@@ -153,3 +153,12 @@ def test_activity_is_yours_only_newest_first_within_budget(
 def test_me_needs_authentication(api_client: APIClient):
     assert api_client.get("/api/accounts/me/").status_code == 401
     assert api_client.get("/api/accounts/me/activity/").status_code == 401
+
+
+def test_a_patch_with_nothing_to_change_is_400(auth_client: APIClient):
+    response = auth_client.patch("/api/accounts/me/", {"unknown": "x"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["details"] == {
+        "non_field_errors": ["Send at least one field to change."]
+    }

@@ -65,3 +65,27 @@ def test_an_inactive_users_token_is_refused(make_auth_client):
     response = make_auth_client(user).post("/api/ops/worker-checks/")
 
     assert response.status_code == 401
+
+
+def test_admin_user_page_shows_profile_and_recent_activity(client):
+    from accounts.models import ActivityLog
+
+    admin = User.objects.create_superuser("boss@example.com", password=DEFAULT_PASSWORD)
+    member = UserFactory(phone_number="+249912345678")
+    ActivityLog.objects.create(user=member, action="login", ip_address="192.0.2.4")
+    client.force_login(admin)
+
+    page = client.get(f"/admin/accounts/user/{member.pk}/change/")
+    listing = client.get("/admin/accounts/user/?account_type__exact=buyer&q=249912345678")
+
+    assert page.status_code == 200
+    assert b"192.0.2.4" in page.content
+    assert listing.status_code == 200
+    assert member.email.encode() in listing.content
+    for url in (
+        "/admin/accounts/activitylog/",
+        "/admin/accounts/onetimecode/",
+        "/admin/authentication/externalidentity/",
+        "/admin/oauth2_provider/application/",
+    ):
+        assert client.get(url).status_code == 200, url

@@ -47,8 +47,8 @@ class Stack:
     def __init__(self, mode: str, workdir: Path) -> None:
         self.mode = mode
         self.workdir = workdir
-        self.port = _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ports: list[int] = []
+        self.base_url = ""
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.database_name: str | None = None
         self.env = self._environment()
@@ -150,24 +150,23 @@ class Stack:
             start_new_session=True,
         )
 
-    def start(self, *, beat: bool = False) -> None:
+    @property
+    def base_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.ports]
+
+    def start(self, *, beat: bool = False, webs: int = 1) -> None:
         if self.mode == "services":
             self._create_database()
             self._flush_redis()
         self.manage("migrate", "--noinput")
         self.manage("createsuperuser", "--noinput")
         celery = str(VENV_BIN / "celery")
-        self._start(
-            "web",
-            [
-                str(VENV_BIN / "daphne"),
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "api.asgi:application",
-            ],
-        )
+        for index in range(webs):
+            port = _free_port()
+            self.ports.append(port)
+            daphne = [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port)]
+            self._start(f"web{index + 1}", [*daphne, "api.asgi:application"])
+        self.base_url = self.base_urls[0]
         self._start(
             "worker",
             [celery, "-A", "api", "worker", "-l", "info", "--concurrency", "1", "-n", "it@%h"],
@@ -175,14 +174,15 @@ class Stack:
         if beat:
             beat_schedule = str(self.workdir / "celerybeat-schedule")
             self._start("beat", [celery, "-A", "api", "beat", "-l", "info", "-s", beat_schedule])
-        self.wait_for("/health/")
+        for url in self.base_urls:
+            self.wait_for("/health/", base_url=url)
 
-    def wait_for(self, path: str, timeout: float = 60) -> None:
+    def wait_for(self, path: str, timeout: float = 60, base_url: str | None = None) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.assert_running()
             try:
-                if httpx.get(self.base_url + path, timeout=2).status_code == 200:
+                if httpx.get((base_url or self.base_url) + path, timeout=2).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
@@ -217,10 +217,12 @@ class Stack:
 
 
 @contextmanager
-def running_stack(mode: str, workdir: Path, *, beat: bool = False) -> Iterator[Stack]:
+def running_stack(
+    mode: str, workdir: Path, *, beat: bool = False, webs: int = 1
+) -> Iterator[Stack]:
     stack = Stack(mode, workdir)
     try:
-        stack.start(beat=beat)
+        stack.start(beat=beat, webs=webs)
         yield stack
     finally:
         stack.stop()

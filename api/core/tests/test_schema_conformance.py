@@ -42,6 +42,7 @@ def staff_headers(db: None) -> dict[str, str]:
 @schema.parametrize()
 @settings(
     max_examples=25,
+    derandomize=True,  # the same examples on every run: CI must not flake
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
