@@ -11,6 +11,17 @@ class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_page_number(self, request: Request, paginator: Any) -> int | str:
+        """A malformed ``page`` is a 400; a page past the end stays DRF's 404."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if raw in self.last_page_strings:
+            return raw
+        if not raw.isdigit() or int(raw) < 1:
+            raise exceptions.ValidationError({"page": ["Must be a positive integer."]})
+        return int(raw)
+
     def get_page_size(self, request: Request) -> int:
         """A malformed ``page_size`` is a 400, not silently the default; above 100 is capped."""
         raw = request.query_params.get(self.page_size_query_param or "page_size")

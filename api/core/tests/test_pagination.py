@@ -42,3 +42,13 @@ def test_list_query_count_does_not_grow_with_page_size(
     for page_size in (1, 20, 100):
         with django_assert_max_num_queries(2):  # count + page
             api_client.get(f"/t/users/?page_size={page_size}")
+
+
+@pytest.mark.parametrize("query", ["page=", "page=abc", "page=0", "page_size=", "page_size=-3"])
+def test_malformed_paging_parameters_are_400(api_client: APIClient, query: str):
+    UserFactory.create_batch(3)
+
+    response = api_client.get(f"/t/users/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
