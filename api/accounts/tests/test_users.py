@@ -39,10 +39,14 @@ def test_a_superuser_from_createsuperuser_can_use_the_admin_and_the_api(monkeypa
     assert logged_in.status_code == 302
     assert client.get("/admin/accounts/user/").status_code == 200
 
-    from rest_framework_simplejwt.tokens import AccessToken
-
+    session = APIClient().post(
+        "/api/auth/login/",
+        {"email": "root@example.com", "password": DEFAULT_PASSWORD},
+        format="json",
+    )
+    assert session.status_code == 200
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(admin)}")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {session.json()['access']}")
     assert api.post("/api/ops/worker-checks/").status_code == 202
 
 

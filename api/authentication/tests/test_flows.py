@@ -259,3 +259,22 @@ def test_change_email_to_a_taken_address_sends_nothing_and_says_nothing(
 
     assert asked.status_code == 202
     assert len(mail.outbox) == sent_before
+
+
+def test_five_wrong_codes_lock_verification_even_for_the_right_code(api_client: APIClient):
+    register(api_client)
+    right = code_sent_to("amna@example.com")
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+
+    for _ in range(5):
+        response = api_client.post(
+            "/api/auth/verify-email/", {"email": "amna@example.com", "code": wrong}, format="json"
+        )
+        assert response.status_code == 400
+    locked = api_client.post(
+        "/api/auth/verify-email/", {"email": "amna@example.com", "code": right}, format="json"
+    )
+
+    assert locked.status_code == 400
+    assert locked.json()["code"] == "invalid_code"
+    assert User.objects.get().is_email_verified is False
