@@ -1,13 +1,11 @@
 """Writes to accounts: activity, one-time codes, profile, avatar, email change, deletion."""
 
-import io
 import logging
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -15,13 +13,13 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
-from PIL import Image, UnidentifiedImageError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.exceptions import CodeExpired, CodeLocked, InvalidCode
 from accounts.models import ActivityLog, OneTimeCode, User
 from core.clients import client_ip, user_agent
 from core.emails import send_email_after_commit
+from core.images import process_image
 
 logger = logging.getLogger(__name__)
 
@@ -158,32 +156,7 @@ PROFILE_FIELDS = ("first_name", "last_name", "phone_number", "whatsapp_number")
 
 
 def process_avatar(upload: UploadedFile) -> ContentFile:
-    """Validate an uploaded image by its content and re-encode it (which drops EXIF data such
-    as GPS position). Raises ValidationError for non-images, oversized files and images whose
-    header announces more pixels than AVATAR_MAX_PIXELS (decompression bombs)."""
-    if upload.size is not None and upload.size > settings.AVATAR_MAX_BYTES:
-        limit = settings.AVATAR_MAX_BYTES // (1024 * 1024)
-        raise ValidationError({"avatar": [f"The image must be at most {limit} MB."]})
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            if image.format not in {"JPEG", "PNG", "WEBP", "GIF"}:
-                raise ValidationError({"avatar": ["Use a JPEG, PNG, WebP or GIF image."]})
-            width, height = image.size
-            if width * height > settings.AVATAR_MAX_PIXELS:
-                raise ValidationError({"avatar": ["The image has too many pixels."]})
-            image.load()
-            converted = image.convert("RGB")
-            converted.thumbnail((settings.AVATAR_SIZE, settings.AVATAR_SIZE))
-            buffer = io.BytesIO()
-            converted.save(buffer, format="WEBP", quality=85)
-    except ValidationError:
-        raise
-    except Image.DecompressionBombError as exc:  # Pillow's own, far larger, limit
-        raise ValidationError({"avatar": ["The image has too many pixels."]}) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ValidationError({"avatar": ["Upload a valid image."]}) from exc
-    return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(8)}.webp")
+    return process_image(upload, field="avatar", max_side=settings.AVATAR_SIZE)
 
 
 def update_profile(

@@ -50,7 +50,7 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Ours, lowest layer first (docs/architecture.md has the dependency direction).
-PROJECT_APPS = ["core", "accounts", "authentication"]
+PROJECT_APPS = ["core", "accounts", "authentication", "stores", "products"]
 
 INSTALLED_APPS = [
     "daphne",  # must precede staticfiles so `runserver` serves ASGI
@@ -344,8 +344,8 @@ PHONENUMBER_DEFAULT_REGION = "SD"
 PHONENUMBER_DB_FORMAT = "E164"
 PHONENUMBER_DEFAULT_FORMAT = "E164"
 
-AVATAR_MAX_BYTES = 2 * 1024 * 1024
-AVATAR_MAX_PIXELS = 4096 * 4096  # checked from the header, before decoding
+IMAGE_MAX_BYTES = 2 * 1024 * 1024  # avatars and product images
+IMAGE_MAX_PIXELS = 4096 * 4096  # checked from the header, before decoding
 AVATAR_SIZE = 512  # stored avatars are re-encoded to at most this many pixels a side
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

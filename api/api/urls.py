@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/ops/", include("core.urls")),
     path("api/auth/", include("authentication.urls")),
     path("api/accounts/", include("accounts.urls")),
+    path("api/stores/", include("stores.urls")),
+    path("api/", include("products.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
 ]
 

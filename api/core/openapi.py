@@ -115,3 +115,18 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                     },
                 )
     return result
+
+
+def paginated(serializer_class: type[serializers.Serializer]) -> Any:
+    """The OpenAPI shape of a paginated list of ``serializer_class`` for plain APIViews:
+    ``{"count", "next", "previous", "results": [...]}``."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return inline_serializer(
+        name=f"Paginated{name}List",
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )

@@ -1,0 +1,45 @@
+"""Uploaded images, validated by their content and re-encoded before they are stored."""
+
+import io
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from PIL import Image, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
+
+
+def process_image(upload: UploadedFile, *, field: str, max_side: int) -> ContentFile:
+    """A WebP re-encoding of ``upload``, at most ``max_side`` pixels a side, without metadata
+    (EXIF, GPS). Raises ValidationError under ``field`` for files over IMAGE_MAX_BYTES, anything
+    that isn't a JPEG/PNG/WebP/GIF image, and images whose header announces more than
+    IMAGE_MAX_PIXELS — checked before decoding, against decompression bombs."""
+
+    def invalid(message: str) -> ValidationError:
+        return ValidationError({field: [message]})
+
+    if upload.size is not None and upload.size > settings.IMAGE_MAX_BYTES:
+        raise invalid(f"The image must be at most {settings.IMAGE_MAX_BYTES // (1024 * 1024)} MB.")
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            if image.format not in ALLOWED_FORMATS:
+                raise invalid("Use a JPEG, PNG, WebP or GIF image.")
+            width, height = image.size
+            if width * height > settings.IMAGE_MAX_PIXELS:
+                raise invalid("The image has too many pixels.")
+            image.load()
+            converted = image.convert("RGB")
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError as exc:  # Pillow's own, far larger, limit
+        raise invalid("The image has too many pixels.") from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise invalid("Upload a valid image.") from exc
+    converted.thumbnail((max_side, max_side))
+    buffer = io.BytesIO()
+    converted.save(buffer, format="WEBP", quality=85)
+    return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(8)}.webp")

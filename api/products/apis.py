@@ -1,0 +1,255 @@
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from stores import selectors as store_selectors
+
+from accounts.models import User
+from core.openapi import error_responses, paginated
+from core.pagination import PageNumberPagination
+from products import selectors
+from products.models import Category, Product, ProductImage, ProductVersion, Tag
+from products.serializers import (
+    CategorySerializer,
+    ImageSerializer,
+    ImageUploadSerializer,
+    ProductCreateSerializer,
+    ProductListQuerySerializer,
+    ProductSerializer,
+    ProductUpdateSerializer,
+    ProductVersionSerializer,
+    TagSerializer,
+)
+from products.services import catalog
+
+TAGS = ["products"]
+LIST_PARAMETERS = [
+    OpenApiParameter("search", str, description="Words in the name or description"),
+    OpenApiParameter("category", str, description="Category slug; includes its subcategories"),
+    OpenApiParameter("tag", str, description="Tag slug"),
+    OpenApiParameter("store", int),
+    OpenApiParameter("min_price", str, description="On `current_price`"),
+    OpenApiParameter("max_price", str, description="On `current_price`"),
+    OpenApiParameter("in_stock", bool),
+    OpenApiParameter("has_offer", bool, description="An offer is running now"),
+    OpenApiParameter("size", str, description="Has a size with this name"),
+    OpenApiParameter("ordering", str, enum=list(selectors.ORDERINGS)),
+    OpenApiParameter("page", int),
+    OpenApiParameter("page_size", int),
+]
+
+
+def _user(request: Request) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _paginated(request: Request, view: APIView, queryset, serializer_class) -> Response:  # type: ignore[no-untyped-def]
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    data = serializer_class(page, many=True, context={"request": request}).data
+    return paginator.get_paginated_response(data)
+
+
+class ProductListCreateApi(APIView):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Products on sale",
+        parameters=LIST_PARAMETERS,
+        responses={200: paginated(ProductSerializer)},
+    )
+    def get(self, request: Request) -> Response:
+        query = ProductListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        products = selectors.list_products(user=_user(request), filters=query.validated_data)
+        return _paginated(request, self, products, ProductSerializer)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="List a product in your store",
+        request=ProductCreateSerializer,
+        responses={201: ProductSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = ProductCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = request.user
+        assert isinstance(user, User)
+        store = store_selectors.find_public_store(store_id=data.validated_data["store_id"])
+        if store is None:
+            raise ValidationError({"store_id": ["No such store."]})
+        product = catalog.create_product(user=user, store=store, data=data.validated_data)
+        product = selectors.get_product(product_id=product.pk, user=user)
+        body = ProductSerializer(product, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ProductDetailApi(APIView):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(tags=TAGS, summary="A product", responses={200: ProductSerializer})
+    def get(self, request: Request, product_id: int) -> Response:
+        product = selectors.get_product(product_id=product_id, user=_user(request))
+        return Response(ProductSerializer(product, context={"request": request}).data)
+
+    def _update(self, request: Request, product_id: int, *, partial: bool) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        product = selectors.get_product_for_owner(product_id=product_id, user=user)
+        data = ProductUpdateSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        catalog.update_product(product=product, user=user, data=data.validated_data)
+        product = selectors.get_product(product_id=product_id, user=user)
+        return Response(ProductSerializer(product, context={"request": request}).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Replace your product's details",
+        request=ProductUpdateSerializer,
+        responses={200: ProductSerializer, **error_responses((409, "stock_below_reserved"))},
+    )
+    def put(self, request: Request, product_id: int) -> Response:
+        return self._update(request, product_id, partial=False)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Change some of your product's details",
+        request=ProductUpdateSerializer(partial=True),
+        responses={200: ProductSerializer, **error_responses((409, "stock_below_reserved"))},
+    )
+    def patch(self, request: Request, product_id: int) -> Response:
+        return self._update(request, product_id, partial=True)
+
+    @extend_schema(tags=TAGS, summary="Delete your product (soft)", responses={204: None})
+    def delete(self, request: Request, product_id: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        product = selectors.get_product_for_owner(product_id=product_id, user=user)
+        catalog.delete_product(product=product, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProductImageCreateApi(APIView):
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Add an image to your product",
+        request={"multipart/form-data": ImageUploadSerializer},
+        responses={201: ImageSerializer},
+    )
+    def post(self, request: Request, product_id: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        product = selectors.get_product_for_owner(product_id=product_id, user=user)
+        data = ImageUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        image = catalog.add_product_image(
+            product=product, user=user, upload=data.validated_data["image"]
+        )
+        body = ImageSerializer(image, context={"request": request}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ProductImageDeleteApi(APIView):
+    @extend_schema(tags=TAGS, summary="Remove an image from your product", responses={204: None})
+    def delete(self, request: Request, product_id: int, image_id: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        product = selectors.get_product_for_owner(product_id=product_id, user=user)
+        image = ProductImage.objects.filter(pk=image_id, product=product).first()
+        if image is None:
+            raise Http404
+        image.product = product
+        catalog.remove_product_image(image=image, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=TAGS, summary="Every version of a product (its owner and staff)")
+class ProductHistoryApi(ListAPIView):
+    serializer_class = ProductVersionSerializer
+    queryset = ProductVersion.objects.none()
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        user = self.request.user
+        assert isinstance(user, User)
+        return selectors.list_product_history(product_id=self.kwargs["product_id"], user=user)
+
+
+class FavoriteApi(APIView):
+    @extend_schema(
+        tags=TAGS, summary="Add to your favourites", request=None, responses={201: None, 200: None}
+    )
+    def post(self, request: Request, product_id: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        product = selectors.get_product(product_id=product_id, user=user)
+        created = catalog.add_favorite(user=user, product=product)
+        return Response(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(tags=TAGS, summary="Remove from your favourites", responses={204: None})
+    def delete(self, request: Request, product_id: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        product = Product.objects.filter(pk=product_id).first()
+        if product is not None:
+            catalog.remove_favorite(user=user, product=product)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FavoriteListApi(APIView):
+    @extend_schema(
+        tags=["accounts"],
+        summary="Your favourite products",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: paginated(ProductSerializer)},
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        return _paginated(request, self, selectors.list_favorites(user=user), ProductSerializer)
+
+
+class StoreProductListApi(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        tags=["stores"],
+        summary="A store's catalogue",
+        parameters=LIST_PARAMETERS,
+        responses={200: paginated(ProductSerializer)},
+    )
+    def get(self, request: Request, store_id: int) -> Response:
+        store = store_selectors.get_public_store(store_id=store_id)
+        query = ProductListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        products = selectors.list_products(
+            user=_user(request), filters=query.validated_data, store_id=store.pk
+        )
+        return _paginated(request, self, products, ProductSerializer)
+
+
+@extend_schema(tags=TAGS, summary="The category tree, flattened in tree order")
+class CategoryListApi(ListAPIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CategorySerializer
+    queryset = Category.objects.none()
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.list_categories()
+
+
+@extend_schema(tags=TAGS, summary="Tags")
+class TagListApi(ListAPIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = TagSerializer
+    queryset = Tag.objects.none()
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.list_tags()

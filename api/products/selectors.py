@@ -1,0 +1,181 @@
+"""Reads of the catalogue, shaped for their serializers: a product list costs the same handful
+of queries whatever the page size (products, sizes, tags, images, plus the count)."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from products.models import Category, Favorite, Product, ProductVersion, Reservation, Size, Tag
+
+LOW_STOCK_THRESHOLD = 5
+
+ORDERINGS = {
+    "price": ("current_price", "id"),
+    "-price": ("-current_price", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "name": ("name", "id"),
+}
+
+
+def available_expression() -> Any:
+    """Units a buyer can take: on hand, less what live reservations hold. Reservations past
+    their deadline are added back even before a sweep has released them."""
+    expired_held = (
+        Reservation.objects.filter(
+            size=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lte=timezone.now()
+        )
+        .order_by()
+        .values("size")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return (
+        F("on_hand")
+        - F("reserved")
+        + Coalesce(Subquery(expired_held, output_field=IntegerField()), Value(0))
+    )
+
+
+def live_sizes() -> QuerySet[Size]:
+    return (
+        Size.objects.filter(deleted_at__isnull=True)
+        .annotate(available=available_expression())
+        .order_by("position", "id")
+    )
+
+
+def offer_active_condition(now: datetime) -> Q:
+    return Q(offer_price__isnull=False, offer_starts_at__lte=now, offer_ends_at__gt=now)
+
+
+def current_price_expression(now: datetime) -> Case:
+    """The active offer's price, else the price: the one price carts, orders and payments use."""
+    return Case(When(offer_active_condition(now), then=F("offer_price")), default=F("price"))
+
+
+def _products(*, user: User | None, include_deleted: bool = False) -> QuerySet[Product]:
+    now = timezone.now()
+    products = Product.objects.all()
+    if not include_deleted:
+        products = products.filter(
+            deleted_at__isnull=True, store__is_active=True, store__deleted_at__isnull=True
+        )
+    favorite: Any = Value(False, output_field=BooleanField())
+    if user is not None and user.is_authenticated:
+        favorite = Exists(Favorite.objects.filter(user=user, product=OuterRef("pk")))
+    return (
+        products.select_related("store", "category")
+        .annotate(current_price=current_price_expression(now), is_favorite=favorite)
+        .prefetch_related(
+            Prefetch("sizes", queryset=live_sizes(), to_attr="live_sizes"),
+            "tags",
+            "images",
+        )
+    )
+
+
+def list_products(
+    *, user: User | None, filters: dict[str, Any] | None = None, store_id: int | None = None
+) -> QuerySet[Product]:
+    filters = filters or {}
+    products = _products(user=user)
+    if store_id is not None:
+        products = products.filter(store_id=store_id)
+    if filters.get("store"):
+        products = products.filter(store_id=filters["store"])
+    if filters.get("search"):
+        term = filters["search"]
+        products = products.filter(Q(name__icontains=term) | Q(description__icontains=term))
+    if filters.get("category"):
+        category = Category.objects.filter(slug=filters["category"]).first()
+        if category is None:
+            return products.none()
+        products = products.filter(category__path__startswith=category.path)
+    if filters.get("tag"):
+        products = products.filter(tags__slug=filters["tag"])
+    if filters.get("min_price") is not None:
+        products = products.filter(current_price__gte=filters["min_price"])
+    if filters.get("max_price") is not None:
+        products = products.filter(current_price__lte=filters["max_price"])
+    if filters.get("has_offer") is not None:
+        active = offer_active_condition(timezone.now())
+        products = products.filter(active) if filters["has_offer"] else products.exclude(active)
+    if filters.get("in_stock") is not None:
+        stocked = Exists(live_sizes().filter(product=OuterRef("pk"), available__gt=0))
+        products = products.filter(stocked) if filters["in_stock"] else products.exclude(stocked)
+    if filters.get("size"):
+        products = products.filter(
+            Exists(
+                Size.objects.filter(
+                    product=OuterRef("pk"), deleted_at__isnull=True, name__iexact=filters["size"]
+                )
+            )
+        )
+    return products.order_by(*ORDERINGS[filters.get("ordering") or "-created_at"])
+
+
+def get_product(*, product_id: int, user: User | None) -> Product:
+    """A product on sale; 404 when missing, deleted or its store closed."""
+    product = _products(user=user).filter(pk=product_id).first()
+    if product is None:
+        raise Http404
+    return product
+
+
+def get_product_for_owner(*, product_id: int, user: User) -> Product:
+    """A live product the user may change; 404 when it isn't on sale. Ownership itself is
+    checked by the services (403)."""
+    return get_product(product_id=product_id, user=user)
+
+
+def list_product_history(*, product_id: int, user: User) -> QuerySet[ProductVersion]:
+    """Versions of a product, newest first, for its store's owner and staff only (404 for
+    anyone else, deleted products included)."""
+    product = Product.objects.select_related("store").filter(pk=product_id).first()
+    if product is None or not (user.is_staff or product.store.owner_id == user.pk):
+        raise Http404
+    return product.versions.select_related("actor").order_by("-number")
+
+
+def list_favorites(*, user: User) -> QuerySet[Product]:
+    return (
+        list_products(user=user)
+        .filter(favorited_by__user=user)
+        .order_by("-favorited_by__created_at", "-id")
+    )
+
+
+def list_categories() -> QuerySet[Category]:
+    return Category.objects.select_related("parent").order_by("path")
+
+
+def list_tags() -> QuerySet[Tag]:
+    return Tag.objects.order_by("name")
+
+
+def availability(product: Product) -> str:
+    """``in_stock``, ``low_stock`` or ``out_of_stock`` from the prefetched live sizes."""
+    total = sum(max(size.available, 0) for size in product.live_sizes)  # type: ignore[attr-defined]
+    if total <= 0:
+        return "out_of_stock"
+    return "low_stock" if total <= LOW_STOCK_THRESHOLD else "in_stock"

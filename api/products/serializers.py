@@ -1,0 +1,188 @@
+from decimal import Decimal
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from products import selectors
+from products.models import Category, Product, ProductImage, ProductVersion, Size, Tag
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class StoreRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CategoryRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["slug", "name"]
+
+
+class SizeSerializer(serializers.ModelSerializer):
+    available = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Size
+        fields = ["id", "name", "available"]
+
+    def to_representation(self, instance: Size) -> dict:
+        data = super().to_representation(instance)
+        data["available"] = max(data["available"] or 0, 0)
+        return data
+
+
+class OfferSerializer(serializers.Serializer):
+    price = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class OfferOutSerializer(OfferSerializer):
+    is_active = serializers.BooleanField()
+
+
+class ImageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProductImage
+        fields = ["id", "image", "position"]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    current_price = serializers.DecimalField(**MONEY, read_only=True)
+    store = StoreRefSerializer(read_only=True)
+    category = CategoryRefSerializer(read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    sizes = SizeSerializer(source="live_sizes", many=True, read_only=True)
+    offer = serializers.SerializerMethodField()
+    images = ImageSerializer(many=True, read_only=True)
+    availability = serializers.SerializerMethodField()
+    is_favorite = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "name",
+            "description",
+            "price",
+            "current_price",
+            "currency",
+            "store",
+            "category",
+            "tags",
+            "sizes",
+            "offer",
+            "images",
+            "availability",
+            "is_favorite",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OfferOutSerializer(allow_null=True))
+    def get_offer(self, product: Product) -> dict | None:
+        if product.offer_price is None:
+            return None
+        now = timezone.now()
+        assert product.offer_starts_at is not None
+        assert product.offer_ends_at is not None
+        return OfferOutSerializer(
+            {
+                "price": product.offer_price,
+                "starts_at": product.offer_starts_at,
+                "ends_at": product.offer_ends_at,
+                "is_active": product.offer_starts_at <= now < product.offer_ends_at,
+            }
+        ).data
+
+    @extend_schema_field(serializers.ChoiceField(["in_stock", "low_stock", "out_of_stock"]))
+    def get_availability(self, product: Product) -> str:
+        return selectors.availability(product)
+
+
+class SizeInputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False, help_text="An existing size to keep or change.")
+    name = serializers.CharField(max_length=50)
+    stock = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
+
+
+class ProductCreateSerializer(serializers.Serializer):
+    store_id = serializers.IntegerField()
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    price = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    category = serializers.SlugField(required=False, allow_null=True, help_text="A category slug.")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), required=False, max_length=20
+    )
+    sizes = SizeInputSerializer(many=True, required=False, max_length=50)
+    stock = serializers.IntegerField(
+        min_value=0, max_value=1_000_000, required=False, help_text="For a product without sizes."
+    )
+    offer = OfferSerializer(required=False, allow_null=True)
+
+
+class ProductUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True)
+    price = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    category = serializers.SlugField(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20)
+    sizes = SizeInputSerializer(many=True, max_length=50)
+    stock = serializers.IntegerField(min_value=0, max_value=1_000_000)
+    offer = OfferSerializer(allow_null=True)
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            # PUT needs the product's own fields; sizes/stock/tags/offer stay optional.
+            field.required = not self.partial and name in {"name", "price"}
+
+
+class ImageUploadSerializer(serializers.Serializer):
+    image = serializers.FileField(help_text="JPEG, PNG, WebP or GIF; at most 2 MB.")
+
+
+class ProductVersionSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductVersion
+        fields = ["number", "snapshot", "changes", "actor", "created_at"]
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_actor(self, version: ProductVersion) -> dict | None:
+        actor = version.actor
+        return None if actor is None else {"id": actor.pk, "email": actor.email}
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["id", "name", "slug", "parent"]
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "slug"]
+
+
+class ProductListQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, max_length=100)
+    category = serializers.SlugField(required=False)
+    tag = serializers.SlugField(required=False)
+    store = serializers.IntegerField(required=False, min_value=1)
+    min_price = serializers.DecimalField(**MONEY, required=False, min_value=Decimal(0))
+    max_price = serializers.DecimalField(**MONEY, required=False, min_value=Decimal(0))
+    in_stock = serializers.BooleanField(required=False)
+    has_offer = serializers.BooleanField(required=False)
+    size = serializers.CharField(required=False, max_length=50)
+    ordering = serializers.ChoiceField(choices=list(selectors.ORDERINGS), required=False)

@@ -1,0 +1,80 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from core.openapi import paginated
+from core.pagination import PageNumberPagination
+from stores import selectors, services
+from stores.serializers import NearQuerySerializer, StoreInputSerializer, StoreSerializer
+
+TAGS = ["stores"]
+
+
+class StoreListCreateApi(APIView):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Active stores; with ?near= ordered by distance",
+        parameters=[
+            OpenApiParameter("near", str, description="`<lat>,<lng>`, e.g. `15.5007,32.5599`"),
+            OpenApiParameter("radius_km", float, description="Only stores within this distance"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: paginated(StoreSerializer)},
+    )
+    def get(self, request: Request) -> Response:
+        query = NearQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stores = selectors.list_stores(
+            near=query.validated_data.get("near"), radius_km=query.validated_data.get("radius_km")
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(stores, request, view=self)
+        return paginator.get_paginated_response(StoreSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Open a store (business owners)",
+        request=StoreInputSerializer,
+        responses={201: StoreSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = StoreInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        store = services.create_store(owner=request.user, data=data.validated_data)
+        return Response(StoreSerializer(store).data, status=status.HTTP_201_CREATED)
+
+
+class StoreDetailApi(APIView):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(tags=TAGS, summary="A store", responses={200: StoreSerializer})
+    def get(self, request: Request, store_id: int) -> Response:
+        return Response(StoreSerializer(selectors.get_public_store(store_id=store_id)).data)
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Change your store",
+        request=StoreInputSerializer(partial=True),
+        responses={200: StoreSerializer},
+    )
+    def patch(self, request: Request, store_id: int) -> Response:
+        store = selectors.get_public_store(store_id=store_id)
+        data = StoreInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        store = services.update_store(store=store, user=request.user, data=data.validated_data)
+        return Response(StoreSerializer(store).data)
+
+    @extend_schema(tags=TAGS, summary="Close your store", responses={204: None})
+    def delete(self, request: Request, store_id: int) -> Response:
+        store = selectors.get_public_store(store_id=store_id)
+        assert isinstance(request.user, User)
+        services.delete_store(store=store, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

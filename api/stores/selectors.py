@@ -1,0 +1,59 @@
+import math
+
+from django.db.models import F, FloatField, QuerySet, Value
+from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
+from django.shortcuts import get_object_or_404
+
+from stores.models import Store
+
+EARTH_RADIUS_KM = 6371.0088
+KM_PER_DEGREE_LATITUDE = 111.045
+
+
+def _public() -> QuerySet[Store]:
+    return Store.objects.filter(is_active=True, deleted_at__isnull=True)
+
+
+def list_stores(
+    *, near: tuple[float, float] | None = None, radius_km: float | None = None
+) -> QuerySet[Store]:
+    """Active stores by name; with ``near``, by great-circle distance (``distance_km``),
+    within ``radius_km`` when given.
+
+    The distance is computed in SQL (haversine) on SQLite and MySQL alike. A radius first narrows
+    the rows with a bounding box on the indexed coordinates, then filters on exact distance.
+    """
+    stores = _public()
+    if near is None:
+        return stores.order_by("name", "id")
+    lat, lng = near
+    stores = stores.filter(latitude__isnull=False, longitude__isnull=False)
+    if radius_km is not None:
+        dlat = radius_km / KM_PER_DEGREE_LATITUDE
+        stores = stores.filter(latitude__gte=lat - dlat, latitude__lte=lat + dlat)
+        cos_lat = math.cos(math.radians(lat))
+        if cos_lat > 0.01:  # near the poles every longitude is close: no longitude box
+            dlng = radius_km / (KM_PER_DEGREE_LATITUDE * cos_lat)
+            if lng - dlng >= -180 and lng + dlng <= 180:  # no box across the antimeridian
+                stores = stores.filter(longitude__gte=lng - dlng, longitude__lte=lng + dlng)
+    store_lat = Radians(Cast("latitude", FloatField()))
+    store_lng = Radians(Cast("longitude", FloatField()))
+    here_lat = Radians(Value(lat, output_field=FloatField()))
+    here_lng = Radians(Value(lng, output_field=FloatField()))
+    half_chord = Power(Sin((store_lat - here_lat) / 2), 2) + Cos(here_lat) * Cos(store_lat) * Power(
+        Sin((store_lng - here_lng) / 2), 2
+    )
+    stores = stores.annotate(
+        distance_km=Value(2 * EARTH_RADIUS_KM, output_field=FloatField()) * ASin(Sqrt(half_chord))
+    )
+    if radius_km is not None:
+        stores = stores.filter(distance_km__lte=radius_km)
+    return stores.order_by(F("distance_km").asc(), "id")
+
+
+def get_public_store(*, store_id: int) -> Store:
+    return get_object_or_404(_public(), pk=store_id)
+
+
+def find_public_store(*, store_id: int) -> Store | None:
+    return _public().filter(pk=store_id).first()

@@ -1,0 +1,82 @@
+from phonenumber_field.serializerfields import PhoneNumberField
+from rest_framework import serializers
+
+from stores.models import Store
+
+
+class StoreSerializer(serializers.ModelSerializer):
+    contact_phone = PhoneNumberField(read_only=True)
+    distance_km = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Store
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "address",
+            "latitude",
+            "longitude",
+            "contact_phone",
+            "is_active",
+            "created_at",
+            "distance_km",
+        ]
+        read_only_fields = fields
+
+    def get_distance_km(self, store: Store) -> float | None:
+        distance = getattr(store, "distance_km", None)
+        return round(distance, 3) if distance is not None else None
+
+    def to_representation(self, instance: Store) -> dict:
+        data = super().to_representation(instance)
+        if getattr(instance, "distance_km", None) is None:
+            data.pop("distance_km")  # only with ?near=
+        return data
+
+
+class StoreInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(required=False, allow_blank=True)
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+    )
+    contact_phone = PhoneNumberField(required=False, allow_blank=True)
+
+    def validate(self, attrs: dict) -> dict:
+        has_lat = attrs.get("latitude") is not None
+        has_lng = attrs.get("longitude") is not None
+        partial = self.partial and ("latitude" not in attrs and "longitude" not in attrs)
+        if not partial and has_lat != has_lng:
+            raise serializers.ValidationError("Give both latitude and longitude, or neither.")
+        return attrs
+
+
+class NearQuerySerializer(serializers.Serializer):
+    near = serializers.RegexField(
+        r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*$",
+        required=False,
+        help_text="`<lat>,<lng>`: order by distance from this point.",
+    )
+    radius_km = serializers.FloatField(min_value=0, max_value=20000, required=False)
+
+    def validate_near(self, value: str) -> tuple[float, float]:
+        lat, lng = (float(part) for part in value.split(","))
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise serializers.ValidationError("Latitude must be within ±90, longitude ±180.")
+        return lat, lng
+
+    def validate(self, attrs: dict) -> dict:
+        if "radius_km" in attrs and "near" not in attrs:
+            raise serializers.ValidationError({"radius_km": ["Needs `near`."]})
+        return attrs
