@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,12 +18,20 @@ from accounts.serializers import (
     UserSerializer,
 )
 from core.openapi import error_responses
+from core.permissions import FirstPartyOnly
+from core.throttles import EmailRateThrottle, IpScopedRateThrottle
 
 ACCEPTED = {"detail": "If the address can be used, a code has been sent to it."}
 
 
 class MeApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_permissions(self):  # type: ignore[no-untyped-def]
+        permissions = super().get_permissions()
+        if self.request.method == "DELETE":
+            permissions.append(FirstPartyOnly())
+        return permissions
 
     @extend_schema(tags=["accounts"], summary="Your profile", responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
@@ -60,6 +69,11 @@ class MeApi(APIView):
 
 
 class EmailChangeApi(APIView):
+    permission_classes = [IsAuthenticated, FirstPartyOnly]
+    throttle_classes = [IpScopedRateThrottle, EmailRateThrottle]
+    throttle_scope = "code_request"
+    throttle_email_field = "new_email"  # limits the codes any one address receives
+
     @extend_schema(
         tags=["accounts"],
         summary="Ask to change your email: a code goes to the new address",
@@ -77,6 +91,10 @@ class EmailChangeApi(APIView):
 
 
 class EmailChangeConfirmApi(APIView):
+    permission_classes = [IsAuthenticated, FirstPartyOnly]
+    throttle_classes = [IpScopedRateThrottle]
+    throttle_scope = "code_verify"
+
     @extend_schema(
         tags=["accounts"],
         summary="Confirm the new email with its code",

@@ -9,10 +9,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from oauth2_provider import models as oauth2
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.exceptions import CodeExpired, CodeLocked, InvalidCode
@@ -60,6 +61,8 @@ def issue_code(*, user: User, purpose: str, target_email: str = "") -> str:
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = timezone.now()
     with transaction.atomic():
+        # One issuer at a time per user, so two concurrent requests can't leave two live codes.
+        User.objects.select_for_update().filter(pk=user.pk).first()
         OneTimeCode.objects.filter(
             user=user, purpose=purpose, used_at__isnull=True, superseded_at__isnull=True
         ).update(superseded_at=now)
@@ -112,9 +115,18 @@ def consume_code(*, user: User, purpose: str, code: str) -> OneTimeCode:
             .order_by("-created_at", "-id")
             .first()
         )
+        recent_failures = (
+            OneTimeCode.objects.filter(
+                user=user, purpose=purpose, created_at__gte=now - settings.OTP_FAILURE_WINDOW
+            ).aggregate(total=Sum("attempts"))["total"]
+            or 0
+        )
         if otp is None:
             error = InvalidCode()
-        elif otp.is_locked:
+        elif otp.is_locked or recent_failures >= settings.OTP_MAX_FAILURES_PER_WINDOW:
+            # Asking for fresh codes doesn't buy fresh guesses: failures count per user and
+            # purpose across codes, within the window.
+            error = CodeLocked()
             error = CodeLocked()
         elif otp.expires_at <= now:
             error = CodeExpired()
@@ -127,6 +139,9 @@ def consume_code(*, user: User, purpose: str, code: str) -> OneTimeCode:
         else:
             otp.used_at = now
             otp.save(update_fields=["used_at"])
+            OneTimeCode.objects.filter(
+                user=user, purpose=purpose, used_at__isnull=True, superseded_at__isnull=True
+            ).update(superseded_at=now)
     if error is not None:
         logger.info("one-time code refused", extra={"user_id": user.pk, "purpose": purpose})
         raise error
@@ -148,6 +163,10 @@ def revoke_all_tokens(*, user: User) -> None:
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
     )
+    # OAuth2 grants die too: an application the user authorised must re-authorise.
+    oauth2.get_access_token_model().objects.filter(user=user).delete()
+    oauth2.get_refresh_token_model().objects.filter(user=user).delete()
+    oauth2.get_grant_model().objects.filter(user=user).delete()
 
 
 # --- profile -------------------------------------------------------------------------------------
@@ -194,7 +213,10 @@ def request_email_change(*, user: User, new_email: str, request: HttpRequest | N
     is, no code is sent."""
     new_email = User.objects.normalize_email(new_email).lower()
     if User.objects.filter(email__iexact=new_email).exists():
-        logger.info("email change to a taken address ignored", extra={"user_id": user.pk})
+        # A code is issued all the same (superseding the last one), just never sent, so later
+        # answers can't tell a taken address from a free one.
+        issue_code(user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, target_email=new_email)
+        logger.info("email change to a taken address not sent", extra={"user_id": user.pk})
         return
     send_code(
         user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, request=request, target_email=new_email
@@ -202,7 +224,10 @@ def request_email_change(*, user: User, new_email: str, request: HttpRequest | N
 
 
 def confirm_email_change(*, user: User, code: str, request: HttpRequest | None = None) -> User:
-    otp = consume_code(user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, code=code)
+    try:
+        otp = consume_code(user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, code=code)
+    except InvalidCode as exc:
+        raise InvalidCode() from exc  # one answer: locked or expired would hint at the address
     old_email = user.email
     try:
         with transaction.atomic():

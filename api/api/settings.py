@@ -266,7 +266,9 @@ REST_FRAMEWORK = {
         # Per email address, whoever asks.
         "code_request_email": env("THROTTLE_CODE_REQUEST_EMAIL_RATE", default="5/hour"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
+    # Proxies in front of the app whose X-Forwarded-For can be trusted. 0: the client address
+    # is the socket's, so a client can't pick its own IP for the throttles.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -332,7 +334,10 @@ LOGIN_URL = "/admin/login/"  # the OAuth2 consent page signs people in through t
 
 # One-time codes (email verification, password reset, account deletion, email change).
 OTP_TTL = timedelta(minutes=env.int("OTP_TTL_MINUTES", default=10))
-OTP_MAX_ATTEMPTS = 5
+OTP_MAX_ATTEMPTS = 5  # wrong tries per code
+# Wrong tries per user and purpose across codes: new codes don't buy new guesses.
+OTP_MAX_FAILURES_PER_WINDOW = 10
+OTP_FAILURE_WINDOW = timedelta(hours=1)
 # Failed logins per email address and per client IP within LOGIN_FAILURE_WINDOW.
 LOGIN_FAILURES_PER_EMAIL = env.int("LOGIN_FAILURES_PER_EMAIL", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
@@ -393,7 +398,13 @@ WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 
 # --- Email --------------------------------------------------------------------------------------
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# The console backend prints one-time codes: only ever the default in development.
+EMAIL_BACKEND = env(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "emails"))
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=587)

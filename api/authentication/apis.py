@@ -28,8 +28,9 @@ from authentication.serializers import (
     TokensSerializer,
     VerifyEmailSerializer,
 )
-from authentication.throttles import EmailRateThrottle, IpScopedRateThrottle
 from core.openapi import error_responses
+from core.permissions import FirstPartyOnly
+from core.throttles import EmailRateThrottle, IpScopedRateThrottle
 
 TAGS = ["auth"]
 CODE_SENT = {"detail": "If an account exists for this address, a code has been sent to it."}
@@ -227,6 +228,7 @@ class PasswordResetConfirmApi(_PublicAuthApi):
 
 @sensitive
 class PasswordChangeApi(APIView):
+    permission_classes = [permissions.IsAuthenticated, FirstPartyOnly]
     throttle_classes = [IpScopedRateThrottle]
     throttle_scope = "login"
 
@@ -245,6 +247,7 @@ class PasswordChangeApi(APIView):
 
 
 class OtpRequestApi(APIView):
+    permission_classes = [permissions.IsAuthenticated, FirstPartyOnly]
     throttle_classes = [IpScopedRateThrottle, EmailRateThrottle]
     throttle_scope = "code_request"
 

@@ -143,10 +143,9 @@ def login(*, email: str, password: str, request: HttpRequest) -> User:
     repeated failures for this email or this client."""
     limiter = LoginFailureLimiter()
     ip = client_ip(request)
-    limiter.check(email=email, ip=ip)
+    limiter.begin(email=email, ip=ip)
     user = authenticate(request, username=email.strip(), password=password)
     if user is None:
-        limiter.record_failure(email=email, ip=ip)
         known = _find_user(email)
         if known is not None:
             account_services.record_activity(
@@ -155,9 +154,9 @@ def login(*, email: str, password: str, request: HttpRequest) -> User:
         raise InvalidCredentials()
     assert isinstance(user, User)
     # Only a caller who knows the password learns that the address is unverified.
+    limiter.succeeded(email=email, ip=ip)
     if not user.is_email_verified:
         raise EmailNotVerified()
-    limiter.reset(email=email)
     account_services.record_activity(user=user, action=ActivityLog.Action.LOGIN, request=request)
     return user
 
@@ -226,6 +225,16 @@ def sign_in_with_google(
     never proved they own the address, and Google just proved someone else does.
     """
     claims = google.verify_id_token(id_token)
+    try:
+        return _link_google_account(claims=claims, account_type=account_type, request=request)
+    except IntegrityError:
+        # A concurrent first sign-in created the user or identity: this time it is found.
+        return _link_google_account(claims=claims, account_type=account_type, request=request)
+
+
+def _link_google_account(
+    *, claims: dict[str, Any], account_type: str | None, request: HttpRequest | None
+) -> GoogleSignIn:
     subject, email = str(claims["sub"]), User.objects.normalize_email(claims["email"]).lower()
     now = timezone.now()
     with transaction.atomic():
@@ -304,10 +313,12 @@ def confirm_password_reset(
 ) -> User:
     """Set a new password and sign the user out everywhere. Raises InvalidCode (alike for an
     unknown address) or ValidationError for a weak password."""
+    # Judge the password before looking the account up, against the address alone, so the
+    # answer is the same whether or not the account exists.
+    _validate_password(new_password, user=User(email=email), field="new_password")
     user = _find_user(email)
     if user is None:
         raise InvalidCode()
-    _validate_password(new_password, user=user, field="new_password")
     account_services.consume_code(user=user, purpose=OneTimeCode.Purpose.PASSWORD_RESET, code=code)
     with transaction.atomic():
         user.set_password(new_password)
@@ -334,9 +345,13 @@ def change_password(
 ) -> TokenPair:
     """Change a signed-in user's password: every other session ends, this caller gets a new
     token pair. Raises InvalidCredentials for a wrong current password, ValidationError for a
-    weak new one."""
+    weak new one. Wrong current passwords count toward the failed-login limits."""
+    limiter = LoginFailureLimiter()
+    ip = client_ip(request) if request is not None else None
+    limiter.begin(email=user.email, ip=ip)
     if not user.check_password(current_password):
         raise InvalidCredentials("The current password is incorrect.")
+    limiter.succeeded(email=user.email, ip=ip)
     _validate_password(new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)

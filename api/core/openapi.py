@@ -6,6 +6,7 @@ with an id, 429 from the throttles — so views declare only their business erro
 with ``error_responses(...)``.
 """
 
+import functools
 from typing import Any
 
 from drf_spectacular.utils import (
@@ -117,6 +118,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
     return result
 
 
+@functools.cache
 def paginated(serializer_class: type[serializers.Serializer]) -> Any:
     """The OpenAPI shape of a paginated list of ``serializer_class`` for plain APIViews:
     ``{"count", "next", "previous", "results": [...]}``."""

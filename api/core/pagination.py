@@ -18,7 +18,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
             return 1
         if raw in self.last_page_strings:
             return raw
-        if not raw.isdigit() or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 9) or int(raw) < 1:
             raise exceptions.ValidationError({"page": ["Must be a positive integer."]})
         return int(raw)
 
@@ -27,10 +27,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param or "page_size")
         if raw is None:
             return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            size = 0
+        size = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else 0
         if size < 1:
             raise exceptions.ValidationError({"page_size": ["Must be a positive integer."]})
         return min(size, self.max_page_size)

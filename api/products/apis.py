@@ -61,6 +61,7 @@ class ProductListCreateApi(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Products on sale",
+        operation_id="products_list",
         parameters=LIST_PARAMETERS,
         responses={200: paginated(ProductSerializer)},
     )
@@ -222,6 +223,7 @@ class StoreProductListApi(APIView):
     @extend_schema(
         tags=["stores"],
         summary="A store's catalogue",
+        operation_id="stores_products_list",
         parameters=LIST_PARAMETERS,
         responses={200: paginated(ProductSerializer)},
     )

@@ -19,6 +19,7 @@ class StoreListCreateApi(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Active stores; with ?near= ordered by distance",
+        operation_id="stores_list",
         parameters=[
             OpenApiParameter("near", str, description="`<lat>,<lng>`, e.g. `15.5007,32.5599`"),
             OpenApiParameter("radius_km", float, description="Only stores within this distance"),

@@ -23,7 +23,8 @@ def settings_in_fresh_process(tmp_path: Path, **env: str) -> subprocess.Complete
         "print(json.dumps({'db': s.DATABASES['default'], 'cache': s.CACHES['default']['BACKEND'],"
         "'cache_location': s.CACHES['default'].get('LOCATION'), 'broker': s.CELERY_BROKER_URL,"
         "'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'debug': s.DEBUG,"
-        "'hsts': getattr(s, 'SECURE_HSTS_SECONDS', 0)}, default=str))"
+        "'hsts': getattr(s, 'SECURE_HSTS_SECONDS', 0), 'email': s.EMAIL_BACKEND},"
+        " default=str))"
     )
     return subprocess.run(
         [sys.executable, "-c", script],
@@ -115,6 +116,8 @@ def test_production_turns_on_hsts(tmp_path: Path):
 
     assert s["debug"] is False
     assert s["hsts"] >= 31536000
+    # Never the console backend in production: it would print one-time codes to the logs.
+    assert s["email"] == "django.core.mail.backends.smtp.EmailBackend"
 
 
 @pytest.mark.parametrize("debug", ["false", "true"])
