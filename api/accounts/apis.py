@@ -28,7 +28,7 @@ class MeApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_permissions(self):  # type: ignore[no-untyped-def]
-        permissions = super().get_permissions()
+        permissions = list(super().get_permissions())
         if self.request.method == "DELETE":
             permissions.append(FirstPartyOnly())
         return permissions

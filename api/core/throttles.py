@@ -31,6 +31,7 @@ class EmailRateThrottle(SimpleRateThrottle):
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         field = getattr(view, "throttle_email_field", None)
+        email: Any
         if field is None and request.user.is_authenticated:
             email = request.user.email
         else:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -50,7 +52,7 @@ def _user(request: Request) -> User | None:
 
 def _paginated(request: Request, view: APIView, queryset, serializer_class) -> Response:  # type: ignore[no-untyped-def]
     paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
+    page: Any = paginator.paginate_queryset(queryset, request, view=view)
     data = serializer_class(page, many=True, context={"request": request}).data
     return paginator.get_paginated_response(data)
 

@@ -114,14 +114,14 @@ def list_products(
     if filters.get("tag"):
         products = products.filter(tags__slug=filters["tag"])
     if filters.get("min_price") is not None:
-        products = products.filter(current_price__gte=filters["min_price"])
+        products = products.filter(**{"current_price__gte": filters["min_price"]})
     if filters.get("max_price") is not None:
-        products = products.filter(current_price__lte=filters["max_price"])
+        products = products.filter(**{"current_price__lte": filters["max_price"]})
     if filters.get("has_offer") is not None:
         active = offer_active_condition(timezone.now())
         products = products.filter(active) if filters["has_offer"] else products.exclude(active)
     if filters.get("in_stock") is not None:
-        stocked = Exists(live_sizes().filter(product=OuterRef("pk"), available__gt=0))
+        stocked = Exists(live_sizes().filter(product=OuterRef("pk"), **{"available__gt": 0}))
         products = products.filter(stocked) if filters["in_stock"] else products.exclude(stocked)
     if filters.get("size"):
         products = products.filter(

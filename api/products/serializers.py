@@ -7,8 +7,6 @@ from rest_framework import serializers
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Size, Tag
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
-
 
 class StoreRefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -35,7 +33,7 @@ class SizeSerializer(serializers.ModelSerializer):
 
 
 class OfferSerializer(serializers.Serializer):
-    price = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     starts_at = serializers.DateTimeField()
     ends_at = serializers.DateTimeField()
 
@@ -51,10 +49,12 @@ class ImageSerializer(serializers.ModelSerializer):
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    current_price = serializers.DecimalField(**MONEY, read_only=True)
+    current_price = serializers.DecimalField(max_digits=12, decimal_places=2, read_only=True)
     store = StoreRefSerializer(read_only=True)
     category = CategoryRefSerializer(read_only=True, allow_null=True)
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags: serializers.Field = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
     sizes = SizeSerializer(source="live_sizes", many=True, read_only=True)
     offer = serializers.SerializerMethodField()
     images = ImageSerializer(many=True, read_only=True)
@@ -115,12 +115,12 @@ class ProductCreateSerializer(serializers.Serializer):
     store_id = serializers.IntegerField()
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    price = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     category = serializers.SlugField(required=False, allow_null=True, help_text="A category slug.")
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=20
     )
-    sizes = SizeInputSerializer(many=True, required=False, max_length=50)
+    sizes = SizeInputSerializer(many=True, required=False, max_length=50)  # type: ignore[call-arg]
     stock = serializers.IntegerField(
         min_value=0, max_value=1_000_000, required=False, help_text="For a product without sizes."
     )
@@ -130,10 +130,10 @@ class ProductCreateSerializer(serializers.Serializer):
 class ProductUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True)
-    price = serializers.DecimalField(**MONEY, min_value=Decimal("0.01"))
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     category = serializers.SlugField(allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20)
-    sizes = SizeInputSerializer(many=True, max_length=50)
+    sizes = SizeInputSerializer(many=True, max_length=50)  # type: ignore[call-arg]
     stock = serializers.IntegerField(min_value=0, max_value=1_000_000)
     offer = OfferSerializer(allow_null=True)
 
@@ -162,7 +162,7 @@ class ProductVersionSerializer(serializers.ModelSerializer):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[assignment]
 
     class Meta:
         model = Category
@@ -180,8 +180,12 @@ class ProductListQuerySerializer(serializers.Serializer):
     category = serializers.SlugField(required=False)
     tag = serializers.SlugField(required=False)
     store = serializers.IntegerField(required=False, min_value=1)
-    min_price = serializers.DecimalField(**MONEY, required=False, min_value=Decimal(0))
-    max_price = serializers.DecimalField(**MONEY, required=False, min_value=Decimal(0))
+    min_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, min_value=Decimal(0)
+    )
+    max_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, min_value=Decimal(0)
+    )
     in_stock = serializers.BooleanField(required=False)
     has_offer = serializers.BooleanField(required=False)
     size = serializers.CharField(required=False, max_length=50)

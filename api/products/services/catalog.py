@@ -255,10 +255,11 @@ def remove_product_image(*, image: ProductImage, user: User) -> None:
     _check_owner(product=image.product, user=user)
     with transaction.atomic():
         product = Product.objects.select_for_update().get(pk=image.product_id)
-        name, storage = image.image.name, image.image.storage
+        name, storage = image.image.name or "", image.image.storage
         image.delete()
         history.record_version(product=product, actor=user)
-        transaction.on_commit(lambda: storage.delete(name))
+        if name:
+            transaction.on_commit(lambda: storage.delete(name))
 
 
 # --- favourites ----------------------------------------------------------------------------------
