@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from accounts.models import OneTimeCode, User
 from accounts.serializers import UserSerializer
+from stores.serializers import StoreInputSerializer
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -13,6 +14,14 @@ class RegisterSerializer(serializers.Serializer):
     account_type = serializers.ChoiceField(choices=User.AccountType.choices)
     phone_number = PhoneNumberField(required=False, allow_blank=True, default="")
     whatsapp_number = PhoneNumberField(required=False, allow_blank=True, default="")
+    store = StoreInputSerializer(
+        required=False, help_text="A business owner may open their first store at sign-up."
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("store") and attrs["account_type"] != User.AccountType.BUSINESS_OWNER:
+            raise serializers.ValidationError({"store": ["Only business owners open stores."]})
+        return attrs
 
 
 class RegisteredSerializer(serializers.Serializer):

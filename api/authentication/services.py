@@ -22,6 +22,7 @@ from authentication.exceptions import EmailNotVerified, InvalidCredentials, Inva
 from authentication.models import ExternalIdentity
 from authentication.throttles import LoginFailureLimiter
 from core.clients import client_ip
+from stores import services as store_services
 from core.emails import send_email_after_commit
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,12 @@ def register(
     account_type: str = User.AccountType.BUYER,
     phone_number: Any = "",
     whatsapp_number: Any = "",
+    store: dict[str, Any] | None = None,
     request: HttpRequest | None = None,
 ) -> User:
-    """Create an unverified account and email it a verification code. Raises ValidationError
-    when the email is taken or the password is weak."""
+    """Create an unverified account (and a business owner's first store, in the same
+    transaction) and email it a verification code. Raises ValidationError when the email is
+    taken or the password is weak."""
     email = User.objects.normalize_email(email).lower()
     candidate = User(
         email=email, first_name=first_name, last_name=last_name, account_type=account_type
@@ -93,6 +96,8 @@ def register(
             account_services.record_activity(
                 user=user, action=ActivityLog.Action.REGISTERED, request=request
             )
+            if store:
+                store_services.create_store(owner=user, data=store)
             account_services.send_code(
                 user=user, purpose=OneTimeCode.Purpose.VERIFY_EMAIL, request=request
             )
