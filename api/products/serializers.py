@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Size, Tag
@@ -175,6 +176,12 @@ class TagSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug"]
 
 
+class QueryBooleanField(serializers.BooleanField):
+    """A boolean query parameter: absent means "no filter", not False as for HTML checkboxes."""
+
+    default_empty_html = empty
+
+
 class ProductListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, max_length=100)
     category = serializers.SlugField(required=False)
@@ -186,7 +193,7 @@ class ProductListQuerySerializer(serializers.Serializer):
     max_price = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False, min_value=Decimal(0)
     )
-    in_stock = serializers.BooleanField(required=False)
-    has_offer = serializers.BooleanField(required=False)
+    in_stock = QueryBooleanField(required=False)
+    has_offer = QueryBooleanField(required=False)
     size = serializers.CharField(required=False, max_length=50)
     ordering = serializers.ChoiceField(choices=list(selectors.ORDERINGS), required=False)

@@ -9,7 +9,7 @@ selectors add them back, and reserve paths release them on the rows they lock.
 import logging
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, IntegerField, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -108,8 +108,9 @@ def create_initial_stock(*, size: Size, on_hand: int, actor: User | None) -> Non
 def release_expired_reservations(*, size_ids: list[int] | None = None) -> int:
     """Release every active reservation past its deadline (on ``size_ids`` only, if given).
 
-    Set-based: the expired rows are locked, their quantities subtracted per size in one UPDATE
-    per affected size, the ledger written with one bulk insert. Returns the units released.
+    Set-based, whatever the number of rows: the expired reservations are locked and summed per
+    size, every affected size's counter drops in one UPDATE, the reservations are marked in
+    another, and the ledger is written with one bulk insert. Returns the units released.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -124,11 +125,20 @@ def release_expired_reservations(*, size_ids: list[int] | None = None) -> int:
         }
         if not per_size:
             return 0
+        held = (
+            due.filter(size=OuterRef("pk"))
+            .order_by()
+            .values("size")
+            .annotate(total=Sum("quantity"))
+            .values("total")
+        )
+        Size.objects.filter(pk__in=sorted(per_size)).update(
+            reserved=F("reserved") - Subquery(held, output_field=IntegerField())
+        )
         due.update(status=Reservation.Status.RELEASED)
-        for size_id in sorted(per_size):  # primary-key order, like every other lock path
-            Size.objects.filter(pk=size_id).update(reserved=F("reserved") - per_size[size_id])
         StockMovement.objects.bulk_create(
-            [
+            batch_size=1000,
+            objs=[
                 StockMovement(
                     size_id=size_id,
                     reason=StockMovement.Reason.RELEASE,
@@ -136,7 +146,7 @@ def release_expired_reservations(*, size_ids: list[int] | None = None) -> int:
                     reference="expired",
                 )
                 for size_id, quantity in per_size.items()
-            ]
+            ],
         )
     released = sum(per_size.values())
     logger.info("released expired reservations", extra={"units": released})
