@@ -1,10 +1,11 @@
 from decimal import Decimal
 from typing import Any
 
-from products.models import Category, Product
-from products.services import catalog
 from stores.models import Store
 from stores.tests.factories import StoreFactory
+
+from products.models import Category, Product
+from products.services import catalog
 
 
 def make_product(store: Store | None = None, **data: Any) -> Product:

@@ -5,10 +5,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
+from stores.tests.factories import OwnerFactory, StoreFactory
 
 from products.models import Product, ProductVersion, Size, StockMovement
 from products.tests.factories import make_category, make_product
-from stores.tests.factories import OwnerFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -212,11 +212,16 @@ def test_list_filters(api_client: APIClient):
     make_category("Food")
     store = StoreFactory()
     now = timezone.now()
+    running = {"starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=1)}
     sandals = make_product(
-        store=store, name="Sandals", price=Decimal("250"), category="shoes", tags=["summer"],
+        store=store,
+        name="Sandals",
+        price=Decimal("250"),
+        category="shoes",
+        tags=["summer"],
         sizes=[{"name": "41", "stock": 2}],
-        offer={"price": Decimal("200"), "starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=1)},
-    )  # fmt: skip
+        offer={"price": Decimal("200"), **running},
+    )
     jacket = make_product(
         store=store, name="Jacket", price=Decimal("900"), category="clothing", stock=0
     )
