@@ -1,0 +1,186 @@
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from core.exceptions import ApplicationError
+from products.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductVersion,
+    Size,
+    StockMovement,
+    Tag,
+)
+from products.services import catalog, stock
+
+
+class SizeInline(admin.TabularInline):
+    model = Size
+    fields = ("name", "position", "on_hand", "reserved", "deleted_at")
+    # Stock changes only through the stock service: the "Adjust stock" action on Sizes.
+    readonly_fields = ("on_hand", "reserved", "deleted_at")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ImageInline(admin.TabularInline):
+    model = ProductImage
+    fields = ("image", "position")
+    readonly_fields = ("image",)
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    """Read-mostly: owners change products through the API, where every change is versioned.
+    Staff can soft-delete through the service."""
+
+    list_display = ("name", "store", "price", "offer_price", "category", "version", "deleted_at")
+    list_filter = (("deleted_at", admin.EmptyFieldListFilter), "category")
+    search_fields = ("name", "store__name")
+    list_select_related = ("store", "category")
+    raw_id_fields = ("store",)
+    inlines = [SizeInline, ImageInline]
+    actions = ["soft_delete"]
+    readonly_fields = [
+        "store", "name", "description", "price", "currency", "category", "tags", "offer_price",
+        "offer_starts_at", "offer_ends_at", "version", "deleted_at", "created_at", "updated_at",
+    ]  # fmt: skip
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Delete (soft) the selected products")
+    def soft_delete(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        for product in queryset.select_related("store"):
+            catalog.delete_product(product=product, user=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"{queryset.count()} product(s) deleted.")
+
+
+class AdjustStockForm(forms.Form):
+    delta = forms.IntegerField(help_text="Units to add (negative to remove).")
+    note = forms.CharField(max_length=255, required=False)
+
+
+@admin.register(Size)
+class SizeAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "product", "name", "on_hand", "reserved", "deleted_at")
+    search_fields = ("product__name", "name")
+    list_select_related = ("product",)
+    readonly_fields = ("product", "name", "position", "on_hand", "reserved", "deleted_at")
+    actions = ["adjust_stock"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Adjust stock of the selected sizes")
+    def adjust_stock(self, request: HttpRequest, queryset: QuerySet[Size]) -> HttpResponse | None:
+        form = AdjustStockForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done = 0
+            for size in queryset.order_by("pk"):
+                try:
+                    stock.adjust_stock(
+                        size=size,
+                        delta=form.cleaned_data["delta"],
+                        actor=request.user,  # type: ignore[arg-type]
+                        reason=StockMovement.Reason.ADJUSTMENT,
+                        note=form.cleaned_data["note"],
+                    )
+                    done += 1
+                except (ApplicationError, ValidationError) as exc:
+                    self.message_user(request, f"{size}: {exc}", messages.ERROR)
+            self.message_user(request, f"Stock adjusted on {done} size(s).")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/products/adjust_stock.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Adjust stock",
+                "sizes": queryset,
+                "form": form,
+                "action": "adjust_stock",
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "size", "reason", "on_hand_delta", "reserved_delta", "actor")
+    list_filter = ("reason",)
+    list_select_related = ("size", "actor")
+    search_fields = ("size__product__name", "reference")
+    readonly_fields = [f.name for f in StockMovement._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "parent", "path")
+    search_fields = ("name", "slug")
+    list_select_related = ("parent",)
+    readonly_fields = ("path",)
+
+    def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
+        if not change:
+            created = catalog.create_category(name=obj.name, slug=obj.slug, parent=obj.parent)
+            obj.pk, obj.path = created.pk, created.path
+            return
+        parent = obj.parent
+        obj.parent = Category.objects.get(pk=obj.pk).parent
+        super().save_model(request, obj, form, change)
+        if parent != obj.parent:
+            catalog.move_category(category=obj, parent=parent)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(ProductVersion)
+class ProductVersionAdmin(admin.ModelAdmin):
+    list_display = ("product", "number", "actor", "created_at")
+    list_select_related = ("product", "actor")
+    search_fields = ("product__name",)
+    readonly_fields = ("product", "number", "snapshot", "changes", "actor", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
