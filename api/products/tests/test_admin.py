@@ -21,10 +21,11 @@ def test_adjust_stock_action_goes_through_the_stock_service(admin_client):
     )
     assert form.status_code == 200
     assert b"Adjust stock" in form.content
+    apply = {"apply": "1", "delta": "6", "note": "delivery"}
     done = admin_client.post(
         "/admin/products/size/",
-        {"action": "adjust_stock", "_selected_action": [size.pk], "apply": "1", "delta": "6", "note": "delivery"},
-    )  # fmt: skip
+        {"action": "adjust_stock", "_selected_action": [size.pk], **apply},
+    )
 
     assert done.status_code == 302
     size.refresh_from_db()

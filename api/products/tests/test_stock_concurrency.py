@@ -27,7 +27,7 @@ def test_concurrent_adjustments_all_land_and_the_ledger_matches():
             start.wait(timeout=10)
             for _ in range(each):
                 stock.adjust_stock(size=size, delta=1, actor=None, reason="adjustment")
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
         finally:
             connections.close_all()
