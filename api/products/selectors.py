@@ -121,7 +121,12 @@ def list_products(
         active = offer_active_condition(timezone.now())
         products = products.filter(active) if filters["has_offer"] else products.exclude(active)
     if filters.get("in_stock") is not None:
-        stocked = Exists(live_sizes().filter(product=OuterRef("pk"), **{"available__gt": 0}))
+        # on_hand > reserved settles most sizes without the expired-reservations subquery.
+        stocked = Exists(
+            live_sizes().filter(
+                Q(on_hand__gt=F("reserved")) | Q(**{"available__gt": 0}), product=OuterRef("pk")
+            )
+        )
         products = products.filter(stocked) if filters["in_stock"] else products.exclude(stocked)
     if filters.get("size"):
         products = products.filter(
