@@ -81,7 +81,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--products", type=int, default=200)
-        parser.add_argument("--stores", type=int, default=0, help="Default: products / 40, from 5 to 500")
+        parser.add_argument(
+            "--stores", type=int, default=0, help="Default: products / 40, from 5 to 500"
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing if products already exist."
