@@ -53,7 +53,7 @@ run: install-dev
 	@echo "  Sudamall is starting (web, Celery worker, Celery beat). Ctrl-C stops all three."
 	@echo "  API docs     http://$(HOST):$(SUDAMALL_PORT)/api/schema/swagger-ui/"
 	@echo "  ReDoc        http://$(HOST):$(SUDAMALL_PORT)/api/schema/redoc/"
-	@echo "  Admin        http://$(HOST):$(SUDAMALL_PORT)/admin/   (make superuser for an account)"
+	@echo "  Admin        http://$(HOST):$(SUDAMALL_PORT)/admin/   (demo staff: admin@sudamall.local / sudamall-demo)"
 	@echo "  Health       http://$(HOST):$(SUDAMALL_PORT)/health/  and /ready/"
 	@echo ""
 	HOST=$(HOST) SUDAMALL_PORT=$(SUDAMALL_PORT) $(BIN)/honcho -f Procfile start
