@@ -59,6 +59,8 @@ class Product(TimeStampedModel):
         indexes = [
             models.Index(fields=["store", "deleted_at"], name="product_store_live"),
             models.Index(fields=["deleted_at", "price"], name="product_live_price"),
+            # The default listing: live products, newest first, read in index order.
+            models.Index(fields=["deleted_at", "created_at", "id"], name="product_live_recent"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_positive"),

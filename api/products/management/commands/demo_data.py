@@ -7,10 +7,11 @@ under a minute.
 """
 
 import io
+import json
 import random
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
@@ -54,6 +55,24 @@ SIZE_SETS = [[], [], ["S", "M", "L"], ["38", "39", "40", "41", "42"], ["250 g", 
 CITIES = [(15.5007, 32.5599), (15.6445, 32.4777), (19.6158, 37.2164), (14.4012, 33.5199),
           (13.1843, 30.2167), (12.0489, 24.8807)]  # fmt: skip
 IMAGE_POOL = 24
+
+
+def _insert_rows(model: Any, columns: list[str], rows: list[tuple]) -> None:
+    """Plain multi-row INSERTs for the widest demo tables: the ORM's per-object SQL compilation
+    costs more than the database does at this volume. Values go in as query parameters."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    adapt = connection.ops.adapt_datetimefield_value
+    prepared = [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in rows]
+    with connection.cursor() as cursor:
+        for start in range(0, len(prepared), 2000):
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({placeholders})",  # noqa: S608 - names from model meta
+                prepared[start : start + 2000],
+            )
 
 
 class Progress:
@@ -250,8 +269,9 @@ class Command(BaseCommand):
                     products.append(product)
                 products = Product.objects.bulk_create(products)
 
-                sizes, tag_links, versions, image_rows = [], [], [], []
+                sizes, versions, image_rows = [], [], []
                 through = Product.tags.through
+                tag_links: list[tuple[int, int]] = []
                 for index, (product, (size_names, product_tags, category_id)) in enumerate(
                     zip(products, plans, strict=True)
                 ):
@@ -260,22 +280,24 @@ class Command(BaseCommand):
                             Size(product=product, name=name, position=position,
                                  on_hand=rng.choice([0, 1, 3, 8, 20, 50]))
                         )  # fmt: skip
-                    tag_links += [through(product_id=product.pk, tag_id=t.pk) for t in product_tags]
+                    tag_links += [(product.pk, tag.pk) for tag in product_tags]
                     if offset + index < len(images):
                         image_rows.append(
                             ProductImage(product=product, image=images[offset + index])
                         )
                     versions.append((product, size_names, product_tags, category_id))
                 sizes = Size.objects.bulk_create(sizes)
-                through.objects.bulk_create(tag_links)
+                _insert_rows(through, ["product_id", "tag_id"], tag_links)
                 ProductImage.objects.bulk_create(image_rows)
-                StockMovement.objects.bulk_create(
+                _insert_rows(
+                    StockMovement,
+                    ["size_id", "reason", "on_hand_delta", "reserved_delta", "reference",
+                     "note", "created_at"],
                     [
-                        StockMovement(size=size, reason=StockMovement.Reason.INITIAL,
-                                      on_hand_delta=size.on_hand)
+                        (size.pk, StockMovement.Reason.INITIAL, size.on_hand, 0, "", "", now)
                         for size in sizes
                         if size.on_hand
-                    ]
+                    ],
                 )  # fmt: skip
                 sizes_by_product: dict[int, list[dict]] = {}
                 for size in sizes:
@@ -283,22 +305,27 @@ class Command(BaseCommand):
                         {"id": size.pk, "name": size.name}
                     )
                 images_by_product = {row.product_id: [str(row.image)] for row in image_rows}
-                ProductVersion.objects.bulk_create(
+                _insert_rows(
+                    ProductVersion,
+                    ["product_id", "number", "snapshot", "changes", "created_at"],
                     [
-                        ProductVersion(
-                            product=product,
-                            number=1,
-                            snapshot=self._snapshot(
-                                product,
-                                sizes_by_product[product.pk],
-                                sorted(t.name for t in product_tags),
-                                category_ref[category_id],
-                                images_by_product.get(product.pk, []),
+                        (
+                            product.pk,
+                            1,
+                            json.dumps(
+                                self._snapshot(
+                                    product,
+                                    sizes_by_product[product.pk],
+                                    sorted(t.name for t in product_tags),
+                                    category_ref[category_id],
+                                    images_by_product.get(product.pk, []),
+                                )
                             ),
-                            changes=[],
+                            "[]",
+                            now,
                         )
                         for product, _names, product_tags, category_id in versions
-                    ]
+                    ],
                 )
             progress.advance(n_rows)
 
