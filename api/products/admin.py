@@ -23,8 +23,9 @@ from products.services import catalog, stock
 class SizeInline(admin.TabularInline):
     model = Size
     fields = ("name", "position", "on_hand", "reserved", "deleted_at")
-    # Stock changes only through the stock service: the "Adjust stock" action on Sizes.
-    readonly_fields = ("on_hand", "reserved", "deleted_at")
+    # Sizes change through the catalogue service (versioned) and stock through the stock
+    # service: the "Adjust stock" action on Sizes.
+    readonly_fields = fields
     extra = 0
     can_delete = False
 
@@ -35,7 +36,7 @@ class SizeInline(admin.TabularInline):
 class ImageInline(admin.TabularInline):
     model = ProductImage
     fields = ("image", "position")
-    readonly_fields = ("image",)
+    readonly_fields = fields
     extra = 0
     can_delete = False
 
@@ -74,7 +75,9 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 class AdjustStockForm(forms.Form):
-    delta = forms.IntegerField(help_text="Units to add (negative to remove).")
+    delta = forms.IntegerField(
+        min_value=-1_000_000, max_value=1_000_000, help_text="Units to add (negative to remove)."
+    )
     note = forms.CharField(max_length=255, required=False)
 
 

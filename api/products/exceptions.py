@@ -13,6 +13,11 @@ class OutOfStock(Conflict):
     default_message = "Not enough stock."
 
 
+class SizeInUse(Conflict):
+    code = "size_in_use"
+    default_message = "A size that checkouts are holding can't be removed yet."
+
+
 class NotProductOwner(ApplicationError):
     code = "permission_denied"
     http_status = status.HTTP_403_FORBIDDEN

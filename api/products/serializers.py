@@ -107,13 +107,18 @@ class ProductSerializer(serializers.ModelSerializer):
 
 
 class SizeInputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(required=False, help_text="An existing size to keep or change.")
+    id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="An existing size to keep or change.",
+    )
     name = serializers.CharField(max_length=50)
     stock = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False)
 
 
 class ProductCreateSerializer(serializers.Serializer):
-    store_id = serializers.IntegerField()
+    store_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
@@ -137,6 +142,14 @@ class ProductUpdateSerializer(serializers.Serializer):
     sizes = SizeInputSerializer(many=True, max_length=50)  # type: ignore[call-arg]
     stock = serializers.IntegerField(min_value=0, max_value=1_000_000)
     offer = OfferSerializer(allow_null=True)
+
+    def validate_offer(self, offer: dict | None) -> dict | None:
+        # A PATCH is partial, but an offer is all or nothing.
+        if offer is not None and set(offer) != {"price", "starts_at", "ends_at"}:
+            raise serializers.ValidationError(
+                "An offer needs price, starts_at and ends_at (or null to end it)."
+            )
+        return offer
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
@@ -185,8 +198,8 @@ class QueryBooleanField(serializers.BooleanField):
 class ProductListQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, max_length=100)
     category = serializers.SlugField(required=False)
-    tag = serializers.SlugField(required=False)
-    store = serializers.IntegerField(required=False, min_value=1)
+    tag = serializers.SlugField(required=False, allow_unicode=True)
+    store = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     min_price = serializers.DecimalField(
         max_digits=12, decimal_places=2, required=False, min_value=Decimal(0)
     )

@@ -54,10 +54,8 @@ class StoreInputSerializer(serializers.Serializer):
     contact_phone = PhoneNumberField(required=False, allow_blank=True)
 
     def validate(self, attrs: dict) -> dict:
-        has_lat = attrs.get("latitude") is not None
-        has_lng = attrs.get("longitude") is not None
-        partial = self.partial and ("latitude" not in attrs and "longitude" not in attrs)
-        if not partial and has_lat != has_lng:
+        # On create both or neither; on PATCH the service checks against the stored values.
+        if not self.partial and (attrs.get("latitude") is None) != (attrs.get("longitude") is None):
             raise serializers.ValidationError("Give both latitude and longitude, or neither.")
         return attrs
 

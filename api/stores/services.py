@@ -2,6 +2,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
@@ -55,6 +56,8 @@ def update_store(*, store: Store, user: User, data: Mapping[str, Any]) -> Store:
     changed = [f for f in EDITABLE_FIELDS if f in data and getattr(store, f) != data[f]]
     for field in changed:
         setattr(store, field, data[field])
+    if (store.latitude is None) != (store.longitude is None):
+        raise ValidationError("Give both latitude and longitude, or neither.")
     if changed:
         store.save(update_fields=[*changed, "updated_at"])
     return store

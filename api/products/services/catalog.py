@@ -18,7 +18,7 @@ from stores.services import check_store_owner
 
 from accounts.models import User
 from core.images import process_image
-from products.exceptions import NotProductOwner
+from products.exceptions import NotProductOwner, SizeInUse
 from products.models import Category, Favorite, Product, ProductImage, Size, Tag
 from products.services import history, stock
 
@@ -58,18 +58,26 @@ def move_category(*, category: Category, parent: Category | None) -> Category:
 
 
 def _tags(names: Sequence[str]) -> list[Tag]:
-    tags = []
+    tags: list[Tag] = []
     for raw in names:
         name = " ".join(raw.split())[:50]
-        slug = slugify(name)
+        slug = slugify(name, allow_unicode=True)[:60]
         if not slug:
-            continue
-        try:
-            with transaction.atomic():
-                tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
-        except IntegrityError:  # created concurrently, or a name differing only in case
-            tag = Tag.objects.get(slug=slug)
-        tags.append(tag)
+            raise ValidationError({"tags": [f"'{raw}' is not a usable tag."]})
+        tag = Tag.objects.filter(name__iexact=name).first() or Tag.objects.filter(slug=slug).first()
+        if tag is None:
+            try:
+                with transaction.atomic():
+                    tag = Tag.objects.create(name=name, slug=slug)
+            except IntegrityError:  # created concurrently
+                tag = (
+                    Tag.objects.filter(name__iexact=name).first()
+                    or Tag.objects.filter(slug=slug).first()
+                )
+                if tag is None:
+                    raise ValidationError({"tags": [f"'{raw}' clashes with a tag."]}) from None
+        if tag not in tags:
+            tags.append(tag)
     return tags
 
 
@@ -108,8 +116,12 @@ def _apply_offer(product: Product, offer: Mapping[str, Any] | None) -> None:
     product.offer_ends_at = offer["ends_at"] if offer else None
 
 
+def _size_name(raw: str) -> str:
+    return " ".join(raw.split())
+
+
 def _check_size_names(sizes: Sequence[Mapping[str, Any]]) -> None:
-    names = [" ".join(s["name"].split()).lower() for s in sizes]
+    names = [_size_name(s["name"]).lower() for s in sizes]
     if any(not n for n in names):
         raise ValidationError({"sizes": ["Every size needs a name."]})
     if len(set(names)) != len(names):
@@ -139,9 +151,8 @@ def create_product(*, user: User, store: Store, data: Mapping[str, Any]) -> Prod
         product.tags.set(_tags(data.get("tags", [])))
         entries = sizes or [{"name": "", "stock": data.get("stock") or 0}]
         for position, entry in enumerate(entries):
-            size = Size.objects.create(
-                product=product, name=entry["name"].strip(), position=position
-            )
+            name = _size_name(entry["name"])
+            size = Size.objects.create(product=product, name=name, position=position)
             stock.create_initial_stock(size=size, on_hand=entry.get("stock") or 0, actor=user)
         history.record_version(product=product, actor=user)
     logger.info("product created", extra={"product_id": product.pk, "store_id": store.pk})
@@ -193,14 +204,23 @@ def _replace_sizes(*, product: Product, sizes: Sequence[Mapping[str, Any]], user
     if not sizes:
         raise ValidationError({"sizes": ["A product keeps at least one size; send stock instead."]})
     _check_size_names(sizes)
+    ids = [entry["id"] for entry in sizes if entry.get("id")]
+    if len(ids) != len(set(ids)):
+        raise ValidationError({"sizes": ["A size id appears twice."]})
     live = {size.pk: size for size in _live_sizes(product)}
-    by_name = {size.name.lower(): size for size in live.values() if size.name}
+    for size_id in ids:
+        if size_id not in live:
+            raise ValidationError({"sizes": [f"Size {size_id} is not one of this product's."]})
+    # Sizes named by id are claimed first; only the rest can be matched by name.
+    by_name = {
+        _size_name(size.name).lower(): size
+        for size in live.values()
+        if size.name and size.pk not in ids
+    }
     kept: set[int] = set()
     for position, entry in enumerate(sizes):
-        name = " ".join(entry["name"].split())
-        size = live.get(entry["id"]) if entry.get("id") else by_name.get(name.lower())
-        if entry.get("id") and size is None:
-            raise ValidationError({"sizes": [f"Size {entry['id']} is not one of this product's."]})
+        name = _size_name(entry["name"])
+        size = live[entry["id"]] if entry.get("id") else by_name.get(name.lower())
         if size is None:
             size = Size.objects.create(product=product, name=name, position=position)
             stock.create_initial_stock(size=size, on_hand=entry.get("stock") or 0, actor=user)
@@ -212,6 +232,9 @@ def _replace_sizes(*, product: Product, sizes: Sequence[Mapping[str, Any]], user
                 stock.set_stock(size=size, on_hand=entry["stock"], actor=user)
         kept.add(size.pk)
     dropped = [pk for pk in live if pk not in kept]
+    held = [pk for pk in dropped if stock.live_reserved(live[pk]) > 0]
+    if held:
+        raise SizeInUse(details={"size_ids": held})
     Size.objects.filter(pk__in=dropped).update(deleted_at=timezone.now())
 
 

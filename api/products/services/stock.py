@@ -19,7 +19,7 @@ from products.models import Reservation, Size, StockMovement
 logger = logging.getLogger(__name__)
 
 
-def _live_reserved(size: Size) -> int:
+def live_reserved(size: Size) -> int:
     """Units held by reservations that are active and not yet past their deadline."""
     expired = (
         Reservation.objects.filter(
@@ -69,11 +69,11 @@ def _apply_on_hand_delta(
     """Caller holds select_for_update on ``size``."""
     if delta == 0:
         return size
-    if size.on_hand + delta < _live_reserved(size):
+    if size.on_hand + delta < live_reserved(size):
         raise StockBelowReserved(
             details={
                 "size_id": size.pk,
-                "reserved": _live_reserved(size),
+                "reserved": live_reserved(size),
                 "requested": size.on_hand + delta,
             }
         )
