@@ -1,9 +1,11 @@
 """Regression tests for the holes a security review of accounts and authentication found."""
 
 import secrets
+from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from oauth2_provider.models import AccessToken, Application
 from rest_framework.test import APIClient
 
@@ -15,6 +17,25 @@ from authentication import services
 from authentication.tests.conftest import bearer, code_sent_to
 
 pytestmark = pytest.mark.django_db
+
+
+def oauth_token_for(user) -> str:
+    """A live read+write OAuth2 access token of an application the user owns."""
+    app = Application.objects.create(
+        name="App",
+        user=user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+    )
+    raw = secrets.token_urlsafe(24)
+    AccessToken.objects.create(
+        user=user,
+        application=app,
+        token=raw,
+        scope="read write",
+        expires=timezone.now() + timedelta(hours=1),
+    )
+    return raw
 
 
 def wrong(code: str) -> str:
@@ -50,21 +71,7 @@ def test_email_change_requests_are_throttled_per_target_address(django_capture_o
 
 def test_a_password_reset_revokes_oauth2_tokens_too(django_capture_on_commit_callbacks):
     user = UserFactory(email="amna@example.com", is_email_verified=True)
-    app = Application.objects.create(
-        name="App",
-        user=user,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-    )
-    raw = secrets.token_urlsafe(24)
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    AccessToken.objects.create(
-        user=user, application=app, token=raw, scope="read write",
-        expires=timezone.now() + timedelta(hours=1),
-    )  # fmt: skip
+    raw = oauth_token_for(user)
     oauth = APIClient()
     oauth.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert oauth.get("/api/accounts/me/").status_code == 200
@@ -101,23 +108,7 @@ def test_third_party_tokens_cannot_touch_account_security(service_token):
 
 @pytest.fixture
 def service_token() -> str:
-    owner = UserFactory(is_email_verified=True)
-    app = Application.objects.create(
-        name="App",
-        user=owner,
-        client_type=Application.CLIENT_CONFIDENTIAL,
-        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
-    )
-    raw = secrets.token_urlsafe(24)
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    AccessToken.objects.create(
-        user=owner, application=app, token=raw, scope="read write",
-        expires=timezone.now() + timedelta(hours=1),
-    )  # fmt: skip
-    return raw
+    return oauth_token_for(UserFactory(is_email_verified=True))
 
 
 def test_reset_confirm_with_a_weak_password_answers_alike_for_known_and_unknown(
