@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
@@ -22,6 +24,9 @@ urlpatterns = [
     path("api/", include("products.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
 ]
+
+if settings.DEBUG:  # in production nginx serves /media/ (deploy/nginx.conf)
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "core.apis.bad_request"
 handler403 = "core.apis.permission_denied"
