@@ -7,13 +7,17 @@ selectors add them back, and reserve paths release them on the rows they lock.
 """
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, IntegerField, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from products.exceptions import StockBelowReserved
+from products.exceptions import OutOfStock, StockBelowReserved
 from products.models import Reservation, Size, StockMovement
 
 logger = logging.getLogger(__name__)
@@ -151,3 +155,137 @@ def release_expired_reservations(*, size_ids: list[int] | None = None) -> int:
     released = sum(per_size.values())
     logger.info("released expired reservations", extra={"units": released})
     return released
+
+
+# --- reservations (checkout holds stock until its payment deadline) -------------------------------
+
+
+@dataclass(frozen=True)
+class StockRequest:
+    size_id: int
+    quantity: int
+
+
+def reserve_stock(
+    *, lines: Sequence[StockRequest], until: datetime, reference: str
+) -> list[Reservation]:
+    """Hold stock for every line until ``until``, all or nothing.
+
+    Locks the size rows in primary-key order (so concurrent buyers queue instead of
+    deadlocking), first releases reservations on them whose deadline has passed, then checks
+    every line and raises one OutOfStock naming all the short ones. Must run inside the
+    caller's transaction (checkout), which it doesn't commit.
+    """
+    wanted: dict[int, int] = {}
+    for line in lines:
+        if line.quantity < 1:
+            raise ValueError("quantities are positive")
+        wanted[line.size_id] = wanted.get(line.size_id, 0) + line.quantity
+    size_ids = sorted(wanted)
+    with transaction.atomic():
+        locked = list(Size.objects.select_for_update().filter(pk__in=size_ids).order_by("pk"))
+        release_expired_reservations(size_ids=size_ids)
+        rows = list(Size.objects.filter(pk__in=size_ids).values_list("pk", "on_hand", "reserved"))
+        on_hand = {pk: units for pk, units, _ in rows}
+        reserved = {pk: held for pk, _, held in rows}
+        on_sale = set(
+            Size.objects.filter(
+                pk__in=size_ids,
+                deleted_at__isnull=True,
+                product__deleted_at__isnull=True,
+                product__store__is_active=True,
+                product__store__deleted_at__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+        short = []
+        for size_id in size_ids:
+            available = 0
+            if size_id in on_sale:
+                available = on_hand.get(size_id, 0) - reserved.get(size_id, 0)
+            if available < wanted[size_id]:
+                short.append(
+                    {
+                        "size_id": size_id,
+                        "requested": wanted[size_id],
+                        "available": max(available, 0),
+                    }
+                )
+        if short:
+            raise OutOfStock(details={"lines": short})
+        for size in locked:
+            updated = Size.objects.filter(
+                pk=size.pk, on_hand__gte=F("reserved") + wanted[size.pk]
+            ).update(reserved=F("reserved") + wanted[size.pk])
+            if not updated:  # pragma: no cover - rows are locked; the CHECK is the backstop
+                raise OutOfStock(details={"lines": [{"size_id": size.pk}]})
+        reservations = Reservation.objects.bulk_create(
+            [
+                Reservation(
+                    size_id=size_id,
+                    quantity=wanted[size_id],
+                    expires_at=until,
+                    reference=reference,
+                )
+                for size_id in size_ids
+            ]
+        )
+        StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    size_id=size_id,
+                    reason=StockMovement.Reason.RESERVATION,
+                    reserved_delta=wanted[size_id],
+                    reference=reference,
+                )
+                for size_id in size_ids
+            ]
+        )
+    logger.info("stock reserved", extra={"reference": reference, "sizes": len(size_ids)})
+    return reservations
+
+
+def _settle(*, reference: str, sold: bool) -> int:
+    """Commit (sold) or release the active reservations of ``reference``. Returns units."""
+    status = Reservation.Status.COMMITTED if sold else Reservation.Status.RELEASED
+    with transaction.atomic():
+        active = list(
+            Reservation.objects.select_for_update()
+            .filter(reference=reference, status=Reservation.Status.ACTIVE)
+            .order_by("size_id")
+        )
+        if not active:
+            return 0
+        list(
+            Size.objects.select_for_update()
+            .filter(pk__in=sorted({r.size_id for r in active}))
+            .order_by("pk")
+        )
+        for reservation in active:
+            changes: dict[str, Any] = {"reserved": F("reserved") - reservation.quantity}
+            if sold:
+                changes["on_hand"] = F("on_hand") - reservation.quantity
+            Size.objects.filter(pk=reservation.size_id).update(**changes)
+        Reservation.objects.filter(pk__in=[r.pk for r in active]).update(status=status)
+        StockMovement.objects.bulk_create(
+            [
+                StockMovement(
+                    size_id=r.size_id,
+                    reason=StockMovement.Reason.SALE if sold else StockMovement.Reason.RELEASE,
+                    on_hand_delta=-r.quantity if sold else 0,
+                    reserved_delta=-r.quantity,
+                    reference=reference,
+                )
+                for r in active
+            ]
+        )
+    return sum(r.quantity for r in active)
+
+
+def commit_reservations(*, reference: str) -> int:
+    """The payment succeeded: held units become sales (on_hand and reserved both drop)."""
+    return _settle(reference=reference, sold=True)
+
+
+def release_reservations(*, reference: str) -> int:
+    """The checkout was cancelled: held units go back on sale."""
+    return _settle(reference=reference, sold=False)
