@@ -50,7 +50,14 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Ours, lowest layer first (docs/architecture.md has the dependency direction).
-PROJECT_APPS = ["core", "accounts", "authentication", "stores", "products"]
+PROJECT_APPS = [
+    "core",
+    "accounts",
+    "authentication",
+    "stores",
+    "products",
+    "notifications",
+]
 
 INSTALLED_APPS = [
     "daphne",  # must precede staticfiles so `runserver` serves ASGI

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from core import emails, idempotency
 from core.models import WorkerCheck
+from core.realtime import push_to_user
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,12 @@ def complete_worker_check(self: Task, *, check_id: str) -> None:
         completed_at=timezone.now(), worker=worker
     )
     logger.info("worker check %s completed (%d row)", check_id, updated)
+    requested_by = (
+        WorkerCheck.objects.filter(pk=UUID(check_id)).values_list("requested_by", flat=True).first()
+    )
+    if updated and requested_by:
+        # Through the channel layer, so with Redis it reaches the web process's sockets.
+        push_to_user(requested_by, "ops.worker_check.completed", {"id": check_id, "worker": worker})
 
 
 @shared_task

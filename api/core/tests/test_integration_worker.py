@@ -64,3 +64,34 @@ def test_web_request_enqueues_a_task_that_the_real_worker_runs(tmp_path, mode):
             "print(PeriodicTask.objects.filter(name='purge-expired-idempotency-keys').count())",
         )
         assert registered.strip().splitlines()[-1] == "1", stack.logs()
+
+
+@pytest.mark.skipif(not services_configured(), reason="needs DATABASE_URL (MariaDB) and REDIS_URL")
+def test_an_event_sent_by_the_worker_reaches_a_websocket_through_redis(tmp_path):
+    import asyncio
+    import json
+
+    import websockets
+
+    with running_stack("services", tmp_path) as stack:
+
+        async def scenario() -> dict:
+            ws_url = stack.base_url.replace("http://", "ws://") + "/ws/events/"
+            async with websockets.connect(ws_url, origin="http://127.0.0.1") as socket:
+                await socket.send(json.dumps({"type": "auth", "token": staff_token()}))
+                assert json.loads(await socket.recv())["type"] == "auth.ok"
+                created = await asyncio.to_thread(
+                    httpx.post,
+                    stack.base_url + "/api/ops/worker-checks/",
+                    headers={"Authorization": f"Bearer {staff_token()}"},
+                    timeout=10,
+                )
+                assert created.status_code == 202, stack.logs()
+                event = json.loads(await asyncio.wait_for(socket.recv(), timeout=30))
+                assert event["data"]["id"] == created.json()["id"]
+                return event
+
+        event = asyncio.run(scenario())
+
+        assert event["type"] == "ops.worker_check.completed"
+        assert event["data"]["worker"].startswith("it@")
