@@ -56,6 +56,7 @@ PROJECT_APPS = [
     "authentication",
     "stores",
     "products",
+    "carts",
     "notifications",
 ]
 

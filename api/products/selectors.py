@@ -37,12 +37,16 @@ ORDERINGS = {
 }
 
 
-def available_expression() -> Any:
+def available_expression(size_field: str = "") -> Any:
     """Units a buyer can take: on hand, less what live reservations hold. Reservations past
-    their deadline are added back even before a sweep has released them."""
+    their deadline are added back even before a sweep has released them. ``size_field`` is the
+    path to the size when annotating another model (``"size"`` on a cart item)."""
+    prefix = f"{size_field}__" if size_field else ""
     expired_held = (
         Reservation.objects.filter(
-            size=OuterRef("pk"), status=Reservation.Status.ACTIVE, expires_at__lte=timezone.now()
+            size=OuterRef(f"{size_field}_id" if size_field else "pk"),
+            status=Reservation.Status.ACTIVE,
+            expires_at__lte=timezone.now(),
         )
         .order_by()
         .values("size")
@@ -50,8 +54,8 @@ def available_expression() -> Any:
         .values("total")
     )
     return (
-        F("on_hand")
-        - F("reserved")
+        F(f"{prefix}on_hand")
+        - F(f"{prefix}reserved")
         + Coalesce(Subquery(expired_held, output_field=IntegerField()), Value(0))
     )
 

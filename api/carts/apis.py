@@ -1,0 +1,66 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from carts import selectors, services
+from carts.serializers import CartAddSerializer, CartQuantitySerializer, CartSerializer
+from core.openapi import error_responses
+
+TAGS = ["cart"]
+OUT_OF_STOCK = error_responses((409, "out_of_stock"))
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+class CartApi(APIView):
+    @extend_schema(tags=TAGS, summary="Your cart, with what changed since you added each item",
+                   responses={200: CartSerializer})  # fmt: skip
+    def get(self, request: Request) -> Response:
+        return Response(CartSerializer(selectors.cart_summary(user=_user(request))).data)
+
+
+class CartAddApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Add to your cart (the same product and size merge)",
+        request=CartAddSerializer,
+        responses={201: CartSerializer, **OUT_OF_STOCK},
+    )
+    def post(self, request: Request) -> Response:
+        data = CartAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = services.add_item(
+            user=_user(request),
+            product_id=data.validated_data["product_id"],
+            size_id=data.validated_data.get("size_id"),
+            quantity=data.validated_data["quantity"],
+        )
+        return Response(CartSerializer(cart).data, status=status.HTTP_201_CREATED)
+
+
+class CartItemApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Change a line's quantity",
+        request=CartQuantitySerializer,
+        responses={200: CartSerializer, **OUT_OF_STOCK},
+    )
+    def put(self, request: Request, item_id: int) -> Response:
+        item = selectors.get_cart_item(user=_user(request), item_id=item_id)
+        data = CartQuantitySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        cart = services.update_item(
+            user=_user(request), item=item, quantity=data.validated_data["quantity"]
+        )
+        return Response(CartSerializer(cart).data)
+
+    @extend_schema(tags=TAGS, summary="Remove a line", responses={200: CartSerializer})
+    def delete(self, request: Request, item_id: int) -> Response:
+        item = selectors.get_cart_item(user=_user(request), item_id=item_id)
+        return Response(CartSerializer(services.remove_item(user=_user(request), item=item)).data)
