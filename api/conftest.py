@@ -3,13 +3,13 @@
 from collections.abc import Callable, Iterator
 
 import pytest
-from authentication.tests.google_fake import FakeGoogle
 from django.core.cache import cache
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.tests.factories import StaffUserFactory, UserFactory
+from authentication.tests.google_fake import FakeGoogle
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ django.setup()
 from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+
 from products.models import Product  # noqa: E402
 
 URLS = [

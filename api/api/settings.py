@@ -57,6 +57,7 @@ PROJECT_APPS = [
     "stores",
     "products",
     "carts",
+    "orders",
     "notifications",
 ]
 
@@ -236,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.purge_expired_idempotency_keys",
         "schedule": crontab(minute="17"),
     },
+    # The payment window's safety net: expiry tasks run at each deadline, this catches the rest.
+    "expire-due-checkouts": {
+        "task": "orders.tasks.expire_due_checkouts_task",
+        "schedule": 60.0,
+    },
 }
 
 # --- Channels -----------------------------------------------------------------------------------
@@ -293,6 +299,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "CheckoutStatusEnum": "orders.models.Checkout.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.openapi.add_error_responses",

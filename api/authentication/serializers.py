@@ -1,9 +1,9 @@
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
-from stores.serializers import StoreInputSerializer
 
 from accounts.models import OneTimeCode, User
 from accounts.serializers import UserSerializer
+from stores.serializers import StoreInputSerializer
 
 
 class RegisterSerializer(serializers.Serializer):

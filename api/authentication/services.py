@@ -13,7 +13,6 @@ from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
-from stores import services as store_services
 
 from accounts import services as account_services
 from accounts.exceptions import InvalidCode
@@ -24,6 +23,7 @@ from authentication.models import ExternalIdentity
 from authentication.throttles import LoginFailureLimiter
 from core.clients import client_ip
 from core.emails import send_email_after_commit
+from stores import services as store_services
 
 logger = logging.getLogger(__name__)
 

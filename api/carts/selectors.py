@@ -4,10 +4,10 @@ from typing import Any
 from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
-from products.selectors import available_expression
 
 from accounts.models import User
 from carts.models import Cart, CartItem
+from products.selectors import available_expression
 
 
 def cart_items(*, user: User) -> QuerySet[CartItem]:

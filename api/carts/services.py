@@ -7,15 +7,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
-from products import selectors as product_selectors
-from products.exceptions import OutOfStock
-from products.models import Product, Size
 
 from accounts.models import User
 from carts import selectors
 from carts.models import Cart, CartItem
 from core.exceptions import Conflict
 from core.realtime import push_to_user
+from products import selectors as product_selectors
+from products.exceptions import OutOfStock
+from products.models import Product, Size
 
 
 def _push(user: User) -> None:

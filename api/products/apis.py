@@ -9,7 +9,6 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from stores import selectors as store_selectors
 
 from accounts.models import User
 from core.openapi import error_responses, paginated
@@ -28,6 +27,7 @@ from products.serializers import (
     TagSerializer,
 )
 from products.services import catalog
+from stores import selectors as store_selectors
 
 TAGS = ["products"]
 LIST_PARAMETERS = [

@@ -3,11 +3,11 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from products.services import catalog, stock
-from products.tests.factories import make_product
 from rest_framework.test import APIClient
 
 from carts.models import CartItem
+from products.services import catalog, stock
+from products.tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
 

@@ -2,13 +2,13 @@
 
 import pytest
 from asgiref.sync import sync_to_async
-from authentication import services
 from channels.testing import WebsocketCommunicator
-from products.tests.factories import make_product
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from api.asgi import application
+from authentication import services
+from products.tests.factories import make_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,11 +2,11 @@
 
 import pytest
 from asgiref.sync import sync_to_async
-from authentication import services
 from channels.testing import WebsocketCommunicator
 
 from accounts.tests.factories import UserFactory
 from api.asgi import application
+from authentication import services
 from core.realtime import push_to_user
 
 pytestmark = pytest.mark.django_db(transaction=True)

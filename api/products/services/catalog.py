@@ -13,14 +13,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
-from stores.models import Store
-from stores.services import check_store_owner
 
 from accounts.models import User
 from core.images import process_image
 from products.exceptions import NotProductOwner, SizeInUse
 from products.models import Category, Favorite, Product, ProductImage, Size, Tag
 from products.services import history, stock
+from stores.models import Store
+from stores.services import check_store_owner
 
 logger = logging.getLogger(__name__)
 

@@ -109,8 +109,11 @@ def create_initial_stock(*, size: Size, on_hand: int, actor: User | None) -> Non
         size.on_hand = on_hand
 
 
-def release_expired_reservations(*, size_ids: list[int] | None = None) -> int:
-    """Release every active reservation past its deadline (on ``size_ids`` only, if given).
+def release_expired_reservations(
+    *, size_ids: list[int] | None = None, references: list[str] | None = None
+) -> int:
+    """Release every active reservation past its deadline (only on ``size_ids`` or with one of
+    ``references``, if given).
 
     Set-based, whatever the number of rows: the expired reservations are locked and summed per
     size, every affected size's counter drops in one UPDATE, the reservations are marked in
@@ -123,6 +126,8 @@ def release_expired_reservations(*, size_ids: list[int] | None = None) -> int:
         )
         if size_ids is not None:
             due = due.filter(size_id__in=size_ids)
+        if references is not None:
+            due = due.filter(reference__in=references)
         per_size = {
             row["size_id"]: row["total"]
             for row in due.order_by().values("size_id").annotate(total=Sum("quantity"))

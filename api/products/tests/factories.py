@@ -1,11 +1,10 @@
 from decimal import Decimal
 from typing import Any
 
-from stores.models import Store
-from stores.tests.factories import StoreFactory
-
 from products.models import Category, Product
 from products.services import catalog
+from stores.models import Store
+from stores.tests.factories import StoreFactory
 
 
 def make_product(store: Store | None = None, **data: Any) -> Product:

@@ -1,9 +1,9 @@
 import pytest
 from django.core.management import CommandError, call_command
-from stores.models import Store
 
 from products.models import Product, ProductVersion, Size, StockMovement
 from products.services import history
+from stores.models import Store
 
 pytestmark = pytest.mark.django_db
 

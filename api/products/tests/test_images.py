@@ -3,10 +3,10 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
-from stores.tests.factories import OwnerFactory
 
 from products.models import ProductImage
 from products.tests.factories import make_product
+from stores.tests.factories import OwnerFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,10 +5,10 @@ import pytest
 import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
-from stores.tests.factories import OwnerFactory, StoreFactory
 
 from products.models import Product, ProductVersion, Size, StockMovement
 from products.tests.factories import make_category, make_product
+from stores.tests.factories import OwnerFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from stores.tests.factories import StoreFactory
 
 from products.models import Reservation, Size, Tag
 from products.tests.factories import make_product
+from stores.tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
 

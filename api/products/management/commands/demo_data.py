@@ -24,7 +24,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
-from stores.models import Store
 
 from accounts.models import User
 from products.models import (
@@ -37,6 +36,7 @@ from products.models import (
     Tag,
 )
 from products.services import catalog
+from stores.models import Store
 
 DEMO_PASSWORD = "sudamall-demo"  # noqa: S105 - printed for local demo accounts only
 CATEGORY_TREE = {

@@ -1,0 +1,151 @@
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from carts import selectors as cart_selectors
+from core.idempotency import idempotent
+from core.openapi import error_responses, idempotency_key_parameter, paginated
+from core.pagination import PageNumberPagination
+from orders import selectors
+from orders.serializers import (
+    BuyNowSerializer,
+    CheckoutInputSerializer,
+    CheckoutSerializer,
+    OrderSerializer,
+    StatusChangeSerializer,
+)
+from orders.services import checkout as checkout_services
+from orders.services import transitions
+from stores import selectors as store_selectors
+from stores.services import check_store_owner
+
+TAGS = ["orders"]
+PLACE_ERRORS = error_responses(
+    (409, "out_of_stock"),
+    (422, "idempotency_key_reused"),
+)
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _checkout_response(request: Request, checkout_id: int) -> Response:
+    checkout = selectors.get_checkout_for_user(checkout_id=checkout_id, user=_user(request))
+    return Response(CheckoutSerializer(checkout).data, status=status.HTTP_201_CREATED)
+
+
+def _page(request: Request, view: APIView, queryset: Any) -> Response:
+    paginator = PageNumberPagination()
+    page: Any = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
+
+
+class CartCheckoutApi(APIView):
+    @extend_schema(
+        tags=["cart"],
+        summary="Check out the cart: stock is held for the payment window",
+        request=CheckoutInputSerializer,
+        parameters=[idempotency_key_parameter],
+        responses={201: CheckoutSerializer, **PLACE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = CheckoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        items = list(cart_selectors.cart_items(user=_user(request)))
+        lines = [
+            checkout_services.LineRequest(item.product_id, item.size_id, item.quantity)
+            for item in items
+        ]
+        checkout = checkout_services.place_checkout(
+            buyer=_user(request),
+            lines=lines,
+            shipping_address=data.validated_data["shipping_address"],
+            cart_item_ids=[item.pk for item in items],
+        )
+        return _checkout_response(request, checkout.pk)
+
+
+class OrderListCreateApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Your orders, newest first",
+        operation_id="orders_list",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: paginated(OrderSerializer)},
+    )
+    def get(self, request: Request) -> Response:
+        return _page(request, self, selectors.list_buyer_orders(user=_user(request)))
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Buy now: check out these items without the cart",
+        request=BuyNowSerializer,
+        parameters=[idempotency_key_parameter],
+        responses={201: CheckoutSerializer, **PLACE_ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = BuyNowSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        lines = [
+            checkout_services.LineRequest(i["product_id"], i.get("size_id"), i["quantity"])
+            for i in data.validated_data["items"]
+        ]
+        checkout = checkout_services.place_checkout(
+            buyer=_user(request),
+            lines=lines,
+            shipping_address=data.validated_data["shipping_address"],
+        )
+        return _checkout_response(request, checkout.pk)
+
+
+class OrderDetailApi(APIView):
+    @extend_schema(tags=TAGS, summary="An order (its buyer, its store's owner, staff)",
+                   responses={200: OrderSerializer})  # fmt: skip
+    def get(self, request: Request, order_id: int) -> Response:
+        order = selectors.get_order_for_user(order_id=order_id, user=_user(request))
+        return Response(OrderSerializer(order).data)
+
+
+class OrderStatusApi(APIView):
+    @extend_schema(
+        tags=TAGS,
+        summary="Move an order on (owner: paid→processing→shipped→delivered; buyer: cancel "
+        "while pending payment)",
+        request=StatusChangeSerializer,
+        responses={200: OrderSerializer, **error_responses((409, "invalid_transition"))},
+    )
+    def put(self, request: Request, order_id: int) -> Response:
+        order = selectors.get_order_for_user(order_id=order_id, user=_user(request))
+        data = StatusChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        transitions.change_order_status(
+            order=order,
+            actor=_user(request),
+            to_status=data.validated_data["status"],
+            note=data.validated_data["note"],
+        )
+        order = selectors.get_order_for_user(order_id=order_id, user=_user(request))
+        return Response(OrderSerializer(order).data)
+
+
+class StoreOrderListApi(APIView):
+    @extend_schema(
+        tags=["stores"],
+        summary="Your store's orders to fulfil, newest first",
+        operation_id="stores_orders_list",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
+        responses={200: paginated(OrderSerializer)},
+    )
+    def get(self, request: Request, store_id: int) -> Response:
+        store = store_selectors.get_public_store(store_id=store_id)
+        check_store_owner(store=store, user=_user(request))
+        return _page(request, self, selectors.list_store_orders(store_id=store.pk))

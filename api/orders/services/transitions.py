@@ -1,0 +1,63 @@
+"""Order status changes by people: one service per move, each re-reading the row under lock,
+refusing illegal moves with InvalidTransition and writing an event."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.exceptions import InvalidTransition
+from core.realtime import push_to_user
+from orders.models import Checkout, Order, OrderEvent
+from products.services import stock
+
+logger = logging.getLogger(__name__)
+
+# Who may make which move through the API. Payment moves (to paid, expired) are the system's.
+OWNER_MOVES = {
+    (Order.Status.PAID, Order.Status.PROCESSING),
+    (Order.Status.PROCESSING, Order.Status.SHIPPED),
+    (Order.Status.SHIPPED, Order.Status.DELIVERED),
+}
+BUYER_MOVES = {(Order.Status.PENDING_PAYMENT, Order.Status.CANCELLED)}
+
+
+def change_order_status(*, order: Order, actor: User, to_status: str, note: str = "") -> Order:
+    """Raises InvalidTransition for a move the actor may not make from the current status."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("store").get(pk=order.pk)
+        move = (order.status, to_status)
+        is_owner = order.store.owner_id == actor.pk
+        is_buyer = order.buyer_id == actor.pk
+        allowed = to_status in Order.TRANSITIONS.get(order.status, set()) and (
+            (move in OWNER_MOVES and (is_owner or actor.is_staff))
+            or (move in BUYER_MOVES and (is_buyer or actor.is_staff))
+        )
+        if not allowed:
+            raise InvalidTransition(
+                f"An order that is {order.status} can't be moved to {to_status} by you.",
+                details={"from": order.status, "to": to_status},
+            )
+        if move == (Order.Status.PENDING_PAYMENT, Order.Status.CANCELLED):
+            stock.release_reservations(reference=order.stock_reference)
+        OrderEvent.objects.create(
+            order=order, from_status=order.status, to_status=to_status, actor=actor, note=note
+        )
+        order.status = to_status
+        order.save(update_fields=["status", "updated_at"])
+        checkout = order.checkout
+        if not checkout.orders.exclude(status=Order.Status.CANCELLED).exists():
+            Checkout.objects.filter(pk=checkout.pk).update(
+                status=Checkout.Status.CANCELLED, updated_at=timezone.now()
+            )
+        push_to_user(
+            order.buyer_id,
+            "order.status_changed",
+            {"id": order.pk, "number": order.number, "from": move[0], "to": to_status},
+        )
+    logger.info(
+        "order status changed",
+        extra={"order_id": order.pk, "from": move[0], "to": to_status, "user_id": actor.pk},
+    )
+    return order

@@ -1,0 +1,36 @@
+import logging
+
+from celery import shared_task
+
+from orders.models import Checkout
+from orders.services import checkout as checkout_services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def expire_checkout_task(*, checkout_id: int) -> bool:
+    """Scheduled at the payment deadline. Does nothing if the checkout was paid meanwhile."""
+    return checkout_services.expire_checkout(checkout_id=checkout_id)
+
+
+@shared_task
+def expire_due_checkouts_task() -> int:
+    """Beat, every minute: whatever the ETA tasks missed (a worker was down, say)."""
+    return checkout_services.expire_due_checkouts()
+
+
+@shared_task
+def warn_checkout_expiring_task(*, checkout_id: int) -> None:
+    """Five minutes before the deadline: tell the buyer, unless it's settled already."""
+    from core.realtime import push_to_user
+
+    checkout = Checkout.objects.filter(
+        pk=checkout_id, status=Checkout.Status.PENDING_PAYMENT
+    ).first()
+    if checkout is not None:
+        push_to_user(
+            checkout.buyer_id,
+            "checkout.expiring",
+            {"id": checkout.pk, "payment_deadline": checkout.payment_deadline},
+        )

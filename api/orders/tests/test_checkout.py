@@ -1,0 +1,289 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from carts.models import CartItem
+from orders.models import Checkout, Order
+from orders.services import checkout as checkout_services
+from products.models import Reservation, Size
+from products.services import catalog
+from products.tests.factories import make_product
+from stores.tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = {
+    "full_name": "Amna Osman",
+    "phone": "0912345678",
+    "line1": "Street 15, Block 3",
+    "city": "Khartoum",
+    "country": "Sudan",
+}
+
+
+def add(client: APIClient, product, quantity=1, size=None):
+    body = {"product_id": product.pk, "quantity": quantity}
+    if size is not None:
+        body["size_id"] = size.pk
+    assert client.post("/api/cart/add/", body, format="json").status_code == 201
+
+
+def checkout(client: APIClient, **headers):
+    return client.post(
+        "/api/cart/checkout/", {"shipping_address": ADDRESS}, format="json", headers=headers
+    )
+
+
+def test_cart_checkout_makes_one_order_per_store_and_holds_the_stock(
+    auth_client: APIClient, django_capture_on_commit_callbacks
+):
+    shop_a, shop_b = StoreFactory(name="A"), StoreFactory(name="B")
+    shirt = make_product(
+        store=shop_a, name="Shirt", price=Decimal("100"), sizes=[{"name": "M", "stock": 5}]
+    )
+    socks = make_product(store=shop_a, name="Socks", price=Decimal("10"), stock=9)
+    dates = make_product(store=shop_b, name="Dates", price=Decimal("40"), stock=3)
+    add(auth_client, shirt, 2, shirt.sizes.get())
+    add(auth_client, socks, 3)
+    add(auth_client, dates, 1)
+
+    started = timezone.now()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = checkout(auth_client)
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["total"] == "270.00"
+    assert body["status"] == "pending_payment"
+    assert len(body["orders"]) == 2
+    by_store = {o["store"]["name"]: o for o in body["orders"]}
+    assert by_store["A"]["total"] == "230.00"
+    assert [
+        (line["name"], line["size"], line["quantity"], line["unit_price"])
+        for line in by_store["A"]["lines"]
+    ] == [
+        ("Shirt", "M", 2, "100.00"),
+        ("Socks", "", 3, "10.00"),
+    ]
+    assert by_store["A"]["lines"][0]["product_version"] == 1
+    assert by_store["A"]["shipping_address"]["phone"] == "+249912345678"
+    assert by_store["A"]["events"][0]["to_status"] == "pending_payment"
+    deadline = timezone.datetime.fromisoformat(body["payment_deadline"].replace("Z", "+00:00"))
+    assert (
+        timedelta(minutes=14, seconds=59) <= deadline - started <= timedelta(minutes=15, seconds=5)
+    )
+    assert Size.objects.get(product=shirt).reserved == 2
+    assert not CartItem.objects.exists()  # bought lines leave the cart
+    assert len(callbacks) >= 2  # expiry task and expiring warning are scheduled after commit
+
+
+def test_checkout_names_every_short_line_and_changes_nothing(auth_client: APIClient):
+    plenty = make_product(name="Plenty", stock=10)
+    scarce = make_product(name="Scarce", stock=3)
+    add(auth_client, plenty, 2)
+    add(auth_client, scarce, 3)
+    Size.objects.filter(product=scarce).update(on_hand=1)  # sold elsewhere meanwhile
+
+    response = checkout(auth_client)
+
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "out_of_stock"
+    assert body["details"]["lines"] == [
+        {"size_id": scarce.sizes.get().pk, "requested": 3, "available": 1}
+    ]
+    assert not Order.objects.exists()
+    assert not Reservation.objects.exists()
+    assert CartItem.objects.count() == 2
+
+
+def test_an_empty_cart_cannot_check_out(auth_client: APIClient):
+    response = checkout(auth_client)
+
+    assert response.status_code == 400
+
+
+def test_buy_now_and_idempotent_retries(auth_client: APIClient):
+    product = make_product(stock=5)
+    body = {"items": [{"product_id": product.pk, "quantity": 2}], "shipping_address": ADDRESS}
+    headers = {"Idempotency-Key": "buy-now-123"}
+
+    first = auth_client.post("/api/orders/", body, format="json", headers=headers)
+    retry = auth_client.post("/api/orders/", body, format="json", headers=headers)
+    other = auth_client.post(
+        "/api/orders/", {**body, "items": [{"product_id": product.pk, "quantity": 1}]},
+        format="json", headers=headers,
+    )  # fmt: skip
+
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["id"] == first.json()["id"]
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert other.status_code == 422
+    assert Checkout.objects.count() == 1
+    assert Size.objects.get(product=product).reserved == 2
+
+
+def test_a_bad_address_or_item_is_400(auth_client: APIClient):
+    product = make_product(stock=5)
+
+    bad_address = auth_client.post(
+        "/api/orders/",
+        {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": {"city": "X"}},
+        format="json",
+    )
+    gone = auth_client.post(
+        "/api/orders/",
+        {"items": [{"product_id": 999999, "quantity": 1}], "shipping_address": ADDRESS},
+        format="json",
+    )
+
+    assert bad_address.status_code == 400
+    assert gone.status_code == 400
+    assert gone.json()["details"]["items"] == ["Line 1: product 999999 is not on sale."]
+
+
+def test_the_price_charged_is_current_price_at_checkout(auth_client: APIClient):
+    now = timezone.now()
+    window = {"starts_at": now - timedelta(hours=1), "ends_at": now + timedelta(hours=1)}
+    product = make_product(price=Decimal("100"), stock=5, offer={"price": Decimal("60"), **window})
+    add(auth_client, product, 1)
+
+    assert checkout(auth_client).json()["total"] == "60.00"
+
+
+def test_expired_checkout_stock_can_be_bought_with_no_worker_running(
+    auth_client: APIClient, make_auth_client
+):
+    from accounts.tests.factories import UserFactory
+
+    product = make_product(stock=1)
+    add(auth_client, product, 1)
+    first = checkout(auth_client).json()
+
+    later = timezone.now() + timedelta(minutes=16)
+    with time_machine.travel(later, tick=False):
+        someone = make_auth_client(UserFactory())
+        add(someone, product, 1)  # availability doesn't count the expired hold
+        second = checkout(someone)
+
+    assert second.status_code == 201
+    assert (
+        Reservation.objects.get(reference=f"order:{first['orders'][0]['id']}").status == "released"
+    )
+
+
+def test_mark_paid_sells_the_held_stock_and_is_idempotent(auth_client: APIClient):
+    product = make_product(stock=5)
+    add(auth_client, product, 2)
+    placed = checkout(auth_client).json()
+
+    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+
+    size = Size.objects.get(product=product)
+    assert (size.on_hand, size.reserved) == (3, 0)
+    assert Order.objects.get().status == "paid"
+    detail = auth_client.get(f"/api/orders/{placed['orders'][0]['id']}/").json()
+    assert [e["to_status"] for e in detail["events"]] == ["pending_payment", "paid"]
+
+
+def test_late_payment_with_stock_still_free_is_paid(auth_client: APIClient):
+    product = make_product(stock=2)
+    add(auth_client, product, 2)
+    placed = checkout(auth_client).json()
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
+        checkout_services.expire_due_checkouts()
+        checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+
+    assert Checkout.objects.get().status == "paid"
+    size = Size.objects.get(product=product)
+    assert (size.on_hand, size.reserved) == (0, 0)
+
+
+def test_late_payment_with_stock_gone_raises_for_a_refund(auth_client: APIClient, make_auth_client):
+    from accounts.tests.factories import UserFactory
+
+    product = make_product(stock=1)
+    add(auth_client, product, 1)
+    placed = checkout(auth_client).json()
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
+        other = make_auth_client(UserFactory())
+        add(other, product, 1)
+        checkout(other)
+        with pytest.raises(checkout_services.LatePaymentOutOfStock):
+            checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+
+    assert Checkout.objects.get(pk=placed["id"]).status != "paid"
+
+
+def test_expiry_releases_stock_and_expires_orders(auth_client: APIClient):
+    product = make_product(stock=3)
+    add(auth_client, product, 3)
+    placed = checkout(auth_client).json()
+
+    assert checkout_services.expire_checkout(checkout_id=placed["id"]) is False  # not yet due
+    with time_machine.travel(timezone.now() + timedelta(minutes=15, seconds=1), tick=False):
+        assert checkout_services.expire_checkout(checkout_id=placed["id"]) is True
+        assert checkout_services.expire_checkout(checkout_id=placed["id"]) is False
+
+    size = Size.objects.get(product=product)
+    assert (size.on_hand, size.reserved) == (3, 0)
+    assert Order.objects.get().status == "expired"
+    assert Checkout.objects.get().status == "expired"
+
+
+def test_the_sweep_expires_ten_thousand_units_in_a_fixed_number_of_statements(
+    django_assert_max_num_queries,
+):
+    from accounts.tests.factories import UserFactory
+
+    buyer = UserFactory()
+    sizes = [make_product(stock=10_000).sizes.get() for _ in range(4)]
+    for size in sizes:
+        for _ in range(25):  # 100 checkouts, 100 orders, 10 000 units held
+            checkout_services.place_checkout(
+                buyer=buyer,
+                lines=[checkout_services.LineRequest(size.product_id, None, 100)],
+                shipping_address=ADDRESS,
+            )
+
+    later = timezone.now() + timedelta(minutes=16)
+    with time_machine.travel(later, tick=False), django_assert_max_num_queries(15):
+        expired = checkout_services.expire_due_checkouts()
+
+    assert expired == 100
+    assert (
+        sum(Size.objects.filter(pk__in=[s.pk for s in sizes]).values_list("reserved", flat=True))
+        == 0
+    )
+    assert not Order.objects.exclude(status="expired").exists()
+
+
+def test_own_products_cannot_be_bought(make_auth_client):
+    product = make_product(stock=5)
+    owner = make_auth_client(product.store.owner)
+
+    response = owner.post(
+        "/api/orders/",
+        {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": ADDRESS},
+        format="json",
+    )
+
+    assert response.status_code == 400
+
+
+def test_deleted_size_in_cart_blocks_checkout(auth_client: APIClient):
+    product = make_product(sizes=[{"name": "S", "stock": 3}, {"name": "M", "stock": 3}])
+    small = product.sizes.get(name="S")
+    add(auth_client, product, 1, small)
+    catalog.update_product(
+        product=product, user=product.store.owner, data={"sizes": [{"name": "M"}]}
+    )
+
+    assert checkout(auth_client).status_code == 400
