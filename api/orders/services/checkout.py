@@ -311,8 +311,11 @@ def mark_checkout_paid(*, checkout_id: int) -> Checkout:
         if checkout.status == Checkout.Status.CANCELLED:
             raise LatePaymentOutOfStock("The checkout was cancelled.")
         orders = list(checkout.orders.order_by("pk"))
-        # Lock the holds before looking at the clock: from here no sweep or lazy release can
-        # take them, so if they are all still here the payment is on time.
+        # Lock the sizes, then the holds, before looking at the clock: from here no sweep or
+        # lazy release can take them, so if they are all still here the payment is on time.
+        stock.lock_sizes(
+            OrderLine.objects.filter(order__checkout=checkout).values_list("size_id", flat=True)
+        )
         held = sum(
             Reservation.objects.select_for_update()
             .filter(

@@ -7,7 +7,7 @@ selectors add them back, and reserve paths release them on the rows they lock.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -121,13 +121,14 @@ def release_expired_reservations(
     """
     now = timezone.now()
     with transaction.atomic():
-        due = Reservation.objects.select_for_update().filter(
-            status=Reservation.Status.ACTIVE, expires_at__lte=now
-        )
+        due = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lte=now)
         if size_ids is not None:
             due = due.filter(size_id__in=size_ids)
         if references is not None:
             due = due.filter(reference__in=references)
+        # Lock order everywhere: sizes (by primary key), then reservations.
+        lock_sizes(due.order_by().values_list("size_id", flat=True).distinct())
+        due = due.select_for_update()
         per_size = {
             row["size_id"]: row["total"]
             for row in due.order_by().values("size_id").annotate(total=Sum("quantity"))
@@ -249,22 +250,23 @@ def reserve_stock(
     return reservations
 
 
+def lock_sizes(size_ids: Iterable[int]) -> None:
+    """``select_for_update`` on these sizes in primary-key order. Every path that touches
+    stock takes its size locks this way, before any reservation lock, so none can deadlock."""
+    ids = sorted(set(size_ids))
+    if ids:
+        list(Size.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+
+
 def _settle(*, reference: str, sold: bool) -> int:
     """Commit (sold) or release the active reservations of ``reference``. Returns units."""
     status = Reservation.Status.COMMITTED if sold else Reservation.Status.RELEASED
     with transaction.atomic():
-        active = list(
-            Reservation.objects.select_for_update()
-            .filter(reference=reference, status=Reservation.Status.ACTIVE)
-            .order_by("size_id")
-        )
+        pending = Reservation.objects.filter(reference=reference, status=Reservation.Status.ACTIVE)
+        lock_sizes(pending.values_list("size_id", flat=True))
+        active = list(pending.select_for_update().order_by("size_id"))
         if not active:
             return 0
-        list(
-            Size.objects.select_for_update()
-            .filter(pk__in=sorted({r.size_id for r in active}))
-            .order_by("pk")
-        )
         for reservation in active:
             changes: dict[str, Any] = {"reserved": F("reserved") - reservation.quantity}
             if sold:

@@ -103,7 +103,7 @@ def test_release_expired_reservations_is_set_based(django_assert_max_num_queries
             hold(size, 1, minutes=-1)
         hold(size, 1, minutes=10)
 
-    with django_assert_max_num_queries(6):  # however many sizes and reservations
+    with django_assert_max_num_queries(8):  # however many sizes and reservations
         released = stock.release_expired_reservations()
 
     assert released == 100

@@ -1,0 +1,116 @@
+"""Checkout and the payment window under real parallel connections (MariaDB)."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection, connections
+from django.db.models import Sum
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+from authentication import services as auth_services
+from orders.models import Checkout, Order
+from orders.services import checkout as checkout_services
+from products.models import Reservation, Size, StockMovement
+from products.tests.factories import make_product
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "mysql", reason="needs real parallel connections (MariaDB tier)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+ADDRESS = {
+    "full_name": "A B",
+    "phone": "+249912345678",
+    "line1": "Street",
+    "city": "Khartoum",
+    "country": "Sudan",
+}
+
+
+def race(count: int, work) -> list:  # type: ignore[no-untyped-def]
+    start = threading.Barrier(count)
+    results: list = []
+
+    def runner(index: int) -> None:
+        try:
+            start.wait(timeout=30)
+            results.append(work(index))
+        except Exception as exc:  # collected and asserted on
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    return results
+
+
+def assert_stock_consistent(size: Size) -> None:
+    size.refresh_from_db()
+    assert 0 <= size.reserved <= size.on_hand
+    ledger = StockMovement.objects.filter(size=size).aggregate(
+        on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta")
+    )
+    assert (ledger["on_hand"], ledger["reserved"]) == (size.on_hand, size.reserved)
+    held = Reservation.objects.filter(size=size, status="active").aggregate(t=Sum("quantity"))
+    assert (held["t"] or 0) == size.reserved
+
+
+def test_fifty_buyers_check_out_ten_units_over_http():
+    product = make_product(stock=10)
+    tokens = [auth_services.issue_tokens(user=UserFactory()).access for _ in range(50)]
+
+    def buy(index: int) -> int:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens[index]}")
+        body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": ADDRESS}
+        return client.post("/api/orders/", body, format="json").status_code
+
+    statuses = race(50, buy)
+
+    assert sorted(statuses) == [201] * 10 + [409] * 40
+    assert Order.objects.count() == 10
+    assert_stock_consistent(product.sizes.get())
+
+
+def test_expiry_racing_payment_lets_exactly_one_win():
+    product = make_product(stock=100)
+    buyer = UserFactory()
+    checkouts = [
+        checkout_services.place_checkout(
+            buyer=buyer,
+            lines=[checkout_services.LineRequest(product.pk, None, 1)],
+            shipping_address=ADDRESS,
+        )
+        for _ in range(10)
+    ]
+    # Just past the deadline: the payment is late but the stock is still free, so either may win.
+    moment = checkouts[-1].payment_deadline + timedelta(seconds=1)
+
+    def settle(index: int) -> str:
+        checkout_id = checkouts[index // 2].pk
+        with time_machine.travel(moment, tick=False):
+            if index % 2:
+                checkout_services.mark_checkout_paid(checkout_id=checkout_id)
+                return "paid"
+            return "expired" if checkout_services.expire_checkout(checkout_id=checkout_id) else "-"
+
+    results = race(20, settle)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    for checkout in Checkout.objects.all():
+        orders = list(checkout.orders.values_list("status", flat=True))
+        assert orders == [checkout.status]
+    paid = Checkout.objects.filter(status="paid").count()
+    size = product.sizes.get()
+    assert_stock_consistent(size)
+    assert size.on_hand == 100 - paid
+    assert Reservation.objects.filter(status="active").count() == 0

@@ -1,0 +1,132 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+from orders.services import checkout as checkout_services
+from products.models import Size
+from products.tests.factories import make_product
+from stores.tests.factories import OwnerFactory
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = {
+    "full_name": "Amna Osman",
+    "phone": "+249912345678",
+    "line1": "Street 15",
+    "city": "Khartoum",
+    "country": "Sudan",
+}
+
+
+def buy(client: APIClient, *products, quantity=1) -> dict:
+    response = client.post(
+        "/api/orders/",
+        {
+            "items": [{"product_id": p.pk, "quantity": quantity} for p in products],
+            "shipping_address": ADDRESS,
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def move(client: APIClient, order_id: int, to: str, note: str = ""):
+    return client.put(
+        f"/api/orders/{order_id}/status/", {"status": to, "note": note}, format="json"
+    )
+
+
+def test_order_list_and_detail_within_budget(auth_client: APIClient, django_assert_max_num_queries):
+    for n in range(12):
+        buy(auth_client, make_product(name=f"P{n}", stock=3), make_product(stock=3))
+
+    with django_assert_max_num_queries(6):
+        listed = auth_client.get("/api/orders/?page_size=100")
+    order_id = listed.json()["results"][0]["id"]
+    with django_assert_max_num_queries(6):
+        detail = auth_client.get(f"/api/orders/{order_id}/")
+
+    assert listed.json()["count"] == 24
+    assert detail.json()["number"].startswith("SM-")
+
+
+def test_someone_elses_order_is_404(auth_client: APIClient, make_auth_client):
+    placed = buy(make_auth_client(UserFactory()), make_product(stock=3))
+    order_id = placed["orders"][0]["id"]
+
+    assert auth_client.get(f"/api/orders/{order_id}/").status_code == 404
+    assert move(auth_client, order_id, "cancelled").status_code == 404
+    assert auth_client.get("/api/orders/").json()["count"] == 0
+
+
+def test_the_store_owner_fulfils_and_the_buyer_sees_every_step(
+    auth_client: APIClient, make_auth_client
+):
+    product = make_product(stock=3)
+    placed = buy(auth_client, product)
+    order_id = placed["orders"][0]["id"]
+    owner = make_auth_client(product.store.owner)
+
+    early = move(owner, order_id, "processing")
+    assert early.status_code == 409
+    assert early.json()["code"] == "invalid_transition"
+
+    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+    for step in ("processing", "shipped", "delivered"):
+        assert move(owner, order_id, step, note=f"now {step}").status_code == 200
+
+    events = auth_client.get(f"/api/orders/{order_id}/").json()["events"]
+    assert [(e["from_status"], e["to_status"]) for e in events] == [
+        ("", "pending_payment"),
+        ("pending_payment", "paid"),
+        ("paid", "processing"),
+        ("processing", "shipped"),
+        ("shipped", "delivered"),
+    ]
+    assert events[-1]["actor"]["id"] == product.store.owner.pk
+    assert events[-1]["note"] == "now delivered"
+
+
+def test_a_buyer_cannot_ship_and_an_owner_cannot_skip_steps(
+    auth_client: APIClient, make_auth_client
+):
+    product = make_product(stock=3)
+    placed = buy(auth_client, product)
+    order_id = placed["orders"][0]["id"]
+    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+
+    assert move(auth_client, order_id, "shipped").status_code == 409
+    assert move(make_auth_client(product.store.owner), order_id, "delivered").status_code == 409
+    assert move(auth_client, order_id, "cancelled").status_code == 409  # paid: refunds come later
+
+
+def test_the_buyer_cancels_while_pending_payment_and_stock_returns(auth_client: APIClient):
+    product = make_product(stock=3)
+    placed = buy(auth_client, product, quantity=2)
+    order_id = placed["orders"][0]["id"]
+
+    response = move(auth_client, order_id, "cancelled", note="changed my mind")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    size = Size.objects.get(product=product)
+    assert (size.on_hand, size.reserved) == (3, 0)
+    assert move(auth_client, order_id, "pending_payment").status_code == 409
+
+
+def test_the_stores_orders_are_for_its_owner(auth_client: APIClient, make_auth_client):
+    product = make_product(stock=3)
+    buy(auth_client, product)
+    url = f"/api/stores/{product.store_id}/orders/"
+
+    assert make_auth_client(product.store.owner).get(url).json()["count"] == 1
+    assert make_auth_client(OwnerFactory()).get(url).status_code == 403
+    assert auth_client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("status", ["shipping", "", None])
+def test_unknown_statuses_are_400(auth_client: APIClient, status):
+    placed = buy(auth_client, make_product(stock=3))
+
+    assert move(auth_client, placed["orders"][0]["id"], status).status_code == 400
