@@ -28,9 +28,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from carts.models import CartItem
+from core.emails import send_email_after_commit
 from core.exceptions import Conflict
 from core.realtime import push_to_user
 from orders.models import Checkout, Order, OrderEvent, OrderLine
+from orders.services.notify import email_order_status
 from products import selectors as product_selectors
 from products.models import ProductVersion, Reservation, Size
 from products.services import stock
@@ -212,6 +214,35 @@ def _after_placed(checkout: Checkout) -> None:
         "checkout.created",
         {"id": checkout.pk, "total": checkout.total, "payment_deadline": deadline},
     )
+    buyer = checkout.buyer
+    orders = checkout.orders.select_related("store").prefetch_related("lines").order_by("pk")
+    send_email_after_commit(
+        to=buyer.email,
+        template="order_placed",
+        context={
+            "first_name": buyer.first_name,
+            "minutes": settings.PAYMENT_WINDOW_MINUTES,
+            "deadline": deadline.strftime("%Y-%m-%d %H:%M"),
+            "total": str(checkout.total),
+            "currency": checkout.currency,
+            "orders": [
+                {
+                    "number": order.number,
+                    "store": order.store.name,
+                    "lines": [
+                        {
+                            "name": line.name,
+                            "size": line.size_name,
+                            "quantity": line.quantity,
+                            "line_total": str(line.line_total),
+                        }
+                        for line in order.lines.all()
+                    ],
+                }
+                for order in orders
+            ],
+        },
+    )
 
 
 # --- the payment window ---------------------------------------------------------------------------
@@ -255,6 +286,8 @@ def expire_checkout(*, checkout_id: int) -> bool:
         checkout.status = Checkout.Status.EXPIRED
         checkout.save(update_fields=["status", "updated_at"])
         push_to_user(checkout.buyer_id, "checkout.expired", {"id": checkout.pk})
+        for order in checkout.orders.select_related("store", "buyer"):
+            email_order_status(order=order)
     logger.info("checkout expired", extra={"checkout_id": checkout_id})
     return True
 
@@ -293,6 +326,8 @@ def expire_due_checkouts() -> int:
         Checkout.objects.filter(pk__in=ids).update(status=Checkout.Status.EXPIRED, updated_at=now)
         for checkout_id, buyer_id in due:
             push_to_user(buyer_id, "checkout.expired", {"id": checkout_id})
+        for order in Order.objects.filter(checkout_id__in=ids).select_related("store", "buyer"):
+            email_order_status(order=order)
     logger.info("expired due checkouts", extra={"count": len(due)})
     return len(due)
 

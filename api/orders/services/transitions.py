@@ -10,6 +10,7 @@ from accounts.models import User
 from core.exceptions import InvalidTransition
 from core.realtime import push_to_user
 from orders.models import Checkout, Order, OrderEvent
+from orders.services.notify import email_order_status
 from products.services import stock
 
 logger = logging.getLogger(__name__)
@@ -21,12 +22,13 @@ OWNER_MOVES = {
     (Order.Status.SHIPPED, Order.Status.DELIVERED),
 }
 BUYER_MOVES = {(Order.Status.PENDING_PAYMENT, Order.Status.CANCELLED)}
+EMAILED = {Order.Status.SHIPPED, Order.Status.DELIVERED, Order.Status.CANCELLED}
 
 
 def change_order_status(*, order: Order, actor: User, to_status: str, note: str = "") -> Order:
     """Raises InvalidTransition for a move the actor may not make from the current status."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("store").get(pk=order.pk)
+        order = Order.objects.select_for_update().select_related("store", "buyer").get(pk=order.pk)
         move = (order.status, to_status)
         is_owner = order.store.owner_id == actor.pk
         is_buyer = order.buyer_id == actor.pk
@@ -56,6 +58,8 @@ def change_order_status(*, order: Order, actor: User, to_status: str, note: str 
             "order.status_changed",
             {"id": order.pk, "number": order.number, "from": move[0], "to": to_status},
         )
+        if to_status in EMAILED:
+            email_order_status(order=order, note=note)
     logger.info(
         "order status changed",
         extra={"order_id": order.pk, "from": move[0], "to": to_status, "user_id": actor.pk},

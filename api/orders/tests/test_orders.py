@@ -130,3 +130,39 @@ def test_unknown_statuses_are_400(auth_client: APIClient, status):
     placed = buy(auth_client, make_product(stock=3))
 
     assert move(auth_client, placed["orders"][0]["id"], status).status_code == 400
+
+
+def test_emails_on_placed_shipped_delivered_cancelled_and_expired(
+    auth_client: APIClient, make_auth_client, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.core import mail
+    from django.utils import timezone
+
+    product = make_product(name="Kettle", stock=5)
+    owner = make_auth_client(product.store.owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = buy(auth_client, product)
+        checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+        order_id = placed["orders"][0]["id"]
+        for step in ("processing", "shipped", "delivered"):
+            move(owner, order_id, step)
+        cancelled = buy(auth_client, product)
+        move(auth_client, cancelled["orders"][0]["id"], "cancelled")
+        buy(auth_client, product)
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        checkout_services.expire_due_checkouts()
+
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects.count("Your order is reserved — pay within 15 minutes") == 3
+    number = placed["orders"][0]["number"]
+    assert f"Order {number} is on its way" in subjects
+    assert f"Order {number} was delivered" in subjects
+    assert f"Order {cancelled['orders'][0]['number']} was cancelled" in subjects
+    assert sum("expired unpaid" in s for s in subjects) == 1
+    assert "1 x Kettle" in mail.outbox[0].body

@@ -1,0 +1,17 @@
+from core.emails import send_email_after_commit
+from orders.models import Order
+
+
+def email_order_status(*, order: Order, note: str = "") -> None:
+    """The buyer's email about an order's new status, sent after commit."""
+    send_email_after_commit(
+        to=order.buyer.email,
+        template="order_status",
+        context={
+            "first_name": order.buyer.first_name,
+            "number": order.number,
+            "store": order.store.name,
+            "status": order.status,
+            "note": note,
+        },
+    )
