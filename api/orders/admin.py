@@ -43,10 +43,7 @@ def _move_action(to_status: str, label: str):  # type: ignore[no-untyped-def]
         for order in queryset.order_by("pk"):
             try:
                 transitions.change_order_status(
-                    order=order,
-                    actor=request.user,
-                    to_status=to_status,
-                    note="from the admin",  # type: ignore[arg-type]
+                    order=order, actor=staff, to_status=to_status, note="from the admin"
                 )
                 moved += 1
             except ApplicationError as exc:
