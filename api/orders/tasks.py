@@ -23,12 +23,19 @@ def expire_due_checkouts_task() -> int:
 @shared_task
 def warn_checkout_expiring_task(*, checkout_id: int) -> None:
     """Five minutes before the deadline: tell the buyer, unless it's settled already."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
     from core.realtime import push_to_user
 
     checkout = Checkout.objects.filter(
         pk=checkout_id, status=Checkout.Status.PENDING_PAYMENT
     ).first()
-    if checkout is not None:
+    # An eager (development) run or an early delivery must not warn ahead of time.
+    if checkout is not None and timezone.now() >= checkout.payment_deadline - timedelta(
+        minutes=5, seconds=5
+    ):
         push_to_user(
             checkout.buyer_id,
             "checkout.expiring",

@@ -143,6 +143,21 @@ def list_products(
     return products.order_by(*ORDERINGS[filters.get("ordering") or "-created_at"])
 
 
+def products_for_purchase(*, product_ids: Any) -> QuerySet[Product]:
+    """Products on sale with their current price, store and live sizes: what checkout needs."""
+    return (
+        Product.objects.filter(
+            pk__in=product_ids,
+            deleted_at__isnull=True,
+            store__is_active=True,
+            store__deleted_at__isnull=True,
+        )
+        .select_related("store")
+        .annotate(current_price=current_price_expression(timezone.now()))
+        .prefetch_related(Prefetch("sizes", queryset=live_sizes(), to_attr="live_sizes"))
+    )
+
+
 def get_product(*, product_id: int, user: User | None) -> Product:
     """A product on sale; 404 when missing, deleted or its store closed."""
     product = _products(user=user).filter(pk=product_id).first()

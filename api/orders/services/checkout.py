@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from carts.models import CartItem
+from core.bulk import insert_rows
 from core.emails import send_email_after_commit
 from core.exceptions import Conflict
 from core.realtime import push_to_user
@@ -110,10 +111,6 @@ def place_checkout(
         raise ValidationError({"items": ["One checkout pays in one currency."]})
 
     with transaction.atomic(durable=True):
-        # Every size of the checkout, locked once in primary-key order: concurrent checkouts
-        # queue on the first shared row instead of deadlocking.
-        size_ids = sorted({size.pk for _, size, _ in resolved})
-        list(Size.objects.select_for_update().filter(pk__in=size_ids).order_by("pk"))
         versions = {
             (v.product_id, v.number): v
             for v in ProductVersion.objects.filter(
@@ -122,31 +119,43 @@ def place_checkout(
         }
         checkout = Checkout.objects.create(
             buyer=buyer,
-            total=Decimal("0.00"),
+            total=sum(
+                (product.current_price * quantity for product, _, quantity in resolved),
+                Decimal("0.00"),
+            ),
             currency=currencies.pop(),
             payment_deadline=deadline,
             shipping_address=dict(shipping_address),
         )
-        grand_total = Decimal("0.00")
-        orders = []
-        for store_id in sorted(by_store):
-            store_lines = by_store[store_id]
-            order = Order.objects.create(
-                checkout=checkout,
-                store_id=store_id,
-                buyer=buyer,
-                number=f"tmp-{checkout.pk}-{store_id}",
-                total=Decimal("0.00"),
-                currency=checkout.currency,
-                payment_deadline=deadline,
-                shipping_address=checkout.shipping_address,
-            )
+        store_ids = sorted(by_store)
+        orders = Order.objects.bulk_create(
+            [
+                Order(
+                    checkout=checkout,
+                    store_id=store_id,
+                    buyer=buyer,
+                    number=f"tmp-{checkout.pk}-{store_id}",  # replaced below, once ids exist
+                    total=Decimal("0.00"),
+                    currency=checkout.currency,
+                    payment_deadline=deadline,
+                    shipping_address=checkout.shipping_address,
+                )
+                for store_id in store_ids
+            ]
+        )
+        # One reservation call for the whole checkout, each line held under its order: it
+        # locks every size in primary-key order, so concurrent checkouts queue, not deadlock.
+        stock.reserve_stock(
+            lines=[
+                stock.StockRequest(size.pk, quantity, reference=order.stock_reference)
+                for order in orders
+                for _, size, quantity in by_store[order.store_id]
+            ],
+            until=deadline,
+        )
+        all_lines = []
+        for order in orders:
             order.number = _order_number(order.pk)
-            stock.reserve_stock(
-                lines=[stock.StockRequest(size.pk, quantity) for _, size, quantity in store_lines],
-                until=deadline,
-                reference=order.stock_reference,
-            )
             order_lines = [
                 OrderLine(
                     order=order,
@@ -159,15 +168,13 @@ def place_checkout(
                     quantity=quantity,
                     line_total=product.current_price * quantity,
                 )
-                for product, size, quantity in store_lines
+                for product, size, quantity in by_store[order.store_id]
             ]
-            OrderLine.objects.bulk_create(order_lines)
             order.total = sum((line.line_total for line in order_lines), Decimal("0.00"))
-            order.save(update_fields=["number", "total"])
-            grand_total += order.total
-            orders.append(order)
-        checkout.total = grand_total
-        checkout.save(update_fields=["total"])
+            order.placed_lines = order_lines  # type: ignore[attr-defined]
+            all_lines += order_lines
+        OrderLine.objects.bulk_create(all_lines)
+        Order.objects.bulk_update(orders, ["number", "total"])
         OrderEvent.objects.bulk_create(
             [
                 OrderEvent(
@@ -178,7 +185,8 @@ def place_checkout(
         )
         if cart_item_ids:
             CartItem.objects.filter(pk__in=cart_item_ids, cart__user=buyer).delete()
-        _after_placed(checkout)
+        store_names = {product.store_id: product.store.name for product, _, _ in resolved}
+        _after_placed(checkout, orders, store_names)
     logger.info(
         "checkout placed",
         extra={"checkout_id": checkout.pk, "orders": len(orders), "user_id": buyer.pk},
@@ -193,7 +201,7 @@ def _version_lookup(pairs: Sequence[tuple[int, int]]) -> Q:
     return condition
 
 
-def _after_placed(checkout: Checkout) -> None:
+def _after_placed(checkout: Checkout, orders: list[Order], store_names: dict[int, str]) -> None:
     from orders import tasks
 
     checkout_id, deadline = checkout.pk, checkout.payment_deadline
@@ -215,7 +223,6 @@ def _after_placed(checkout: Checkout) -> None:
         {"id": checkout.pk, "total": checkout.total, "payment_deadline": deadline},
     )
     buyer = checkout.buyer
-    orders = checkout.orders.select_related("store").prefetch_related("lines").order_by("pk")
     send_email_after_commit(
         to=buyer.email,
         template="order_placed",
@@ -228,7 +235,7 @@ def _after_placed(checkout: Checkout) -> None:
             "orders": [
                 {
                     "number": order.number,
-                    "store": order.store.name,
+                    "store": store_names[order.store_id],
                     "lines": [
                         {
                             "name": line.name,
@@ -236,7 +243,7 @@ def _after_placed(checkout: Checkout) -> None:
                             "quantity": line.quantity,
                             "line_total": str(line.line_total),
                         }
-                        for line in order.lines.all()
+                        for line in order.placed_lines  # type: ignore[attr-defined]
                     ],
                 }
                 for order in orders
@@ -313,12 +320,10 @@ def expire_due_checkouts() -> int:
         # Only these checkouts' holds: a checkout locked by a payment in progress is skipped
         # above, and its reservations stay its own.
         stock.release_expired_reservations(references=[f"order:{pk}" for pk, _ in orders])
-        OrderEvent.objects.bulk_create(
-            [
-                OrderEvent(order_id=pk, from_status=s, to_status=Order.Status.EXPIRED)
-                for pk, s in orders
-            ],
-            batch_size=1000,
+        insert_rows(
+            OrderEvent,
+            ["order_id", "type", "from_status", "to_status", "note", "created_at"],
+            [(pk, "status_changed", s, Order.Status.EXPIRED, "", now) for pk, s in orders],
         )
         Order.objects.filter(pk__in=[pk for pk, _ in orders]).update(
             status=Order.Status.EXPIRED, updated_at=now

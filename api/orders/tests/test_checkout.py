@@ -287,3 +287,76 @@ def test_deleted_size_in_cart_blocks_checkout(auth_client: APIClient):
     )
 
     assert checkout(auth_client).status_code == 400
+
+
+def test_checking_out_a_three_line_cart_stays_within_budget(
+    auth_client: APIClient, django_assert_max_num_queries
+):
+    for n in range(3):
+        product = make_product(name=f"P{n}", sizes=[{"name": "M", "stock": 4}])
+        add(auth_client, product, 1, product.sizes.get())
+
+    with django_assert_max_num_queries(25):
+        response = checkout(auth_client)
+
+    assert response.status_code == 201
+
+
+def test_the_sweep_releases_ten_thousand_reservations_in_a_fixed_number_of_statements(
+    django_assert_max_num_queries,
+):
+    from accounts.tests.factories import UserFactory
+    from orders.models import OrderLine
+
+    buyer = UserFactory()
+    product = make_product(stock=20_000)
+    size = product.sizes.get()
+    version = product.versions.get()
+    past = timezone.now() - timedelta(minutes=1)
+    checkouts = Checkout.objects.bulk_create(
+        [Checkout(buyer=buyer, total=Decimal("1"), currency="SDG", payment_deadline=past,
+                  shipping_address=ADDRESS) for _ in range(10_000)]
+    )  # fmt: skip
+    orders = Order.objects.bulk_create(
+        [Order(checkout=c, store=product.store, buyer=buyer, number=f"B-{c.pk}",
+               total=Decimal("1"), currency="SDG", payment_deadline=past,
+               shipping_address=ADDRESS) for c in checkouts]
+    )  # fmt: skip
+    OrderLine.objects.bulk_create(
+        [OrderLine(order=o, product=product, product_version=version, size=size, name="x",
+                   unit_price=Decimal("1"), quantity=1, line_total=Decimal("1")) for o in orders]
+    )  # fmt: skip
+    Reservation.objects.bulk_create(
+        [Reservation(size=size, quantity=1, expires_at=past, reference=o.stock_reference)
+         for o in orders]
+    )  # fmt: skip
+    Size.objects.filter(pk=size.pk).update(reserved=10_000)
+
+    with django_assert_max_num_queries(16 + 10_000 // 1000):  # + batched event/ledger inserts
+        expired = checkout_services.expire_due_checkouts()
+
+    assert expired == 10_000
+    assert Size.objects.get(pk=size.pk).reserved == 0
+    assert not Reservation.objects.filter(status="active").exists()
+    assert Order.objects.filter(status="expired").count() == 10_000
+
+
+def test_the_expiring_warning_waits_for_its_time(auth_client: APIClient):
+    from orders import tasks
+
+    product = make_product(stock=2)
+    add(auth_client, product, 1)
+    placed = checkout(auth_client).json()
+    sent = []
+    import core.realtime
+
+    original = core.realtime.push_to_user
+    try:
+        core.realtime.push_to_user = lambda *args: sent.append(args)  # type: ignore[assignment]
+        tasks.warn_checkout_expiring_task(checkout_id=placed["id"])  # 15 minutes early: nothing
+        with time_machine.travel(timezone.now() + timedelta(minutes=10, seconds=1), tick=False):
+            tasks.warn_checkout_expiring_task(checkout_id=placed["id"])
+    finally:
+        core.realtime.push_to_user = original
+
+    assert [args[1] for args in sent] == ["checkout.expiring"]

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -110,7 +110,10 @@ def create_initial_stock(*, size: Size, on_hand: int, actor: User | None) -> Non
 
 
 def release_expired_reservations(
-    *, size_ids: list[int] | None = None, references: list[str] | None = None
+    *,
+    size_ids: list[int] | None = None,
+    references: list[str] | None = None,
+    sizes_locked: bool = False,
 ) -> int:
     """Release every active reservation past its deadline (only on ``size_ids`` or with one of
     ``references``, if given).
@@ -120,14 +123,15 @@ def release_expired_reservations(
     another, and the ledger is written with one bulk insert. Returns the units released.
     """
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         due = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lte=now)
         if size_ids is not None:
             due = due.filter(size_id__in=size_ids)
         if references is not None:
             due = due.filter(reference__in=references)
         # Lock order everywhere: sizes (by primary key), then reservations.
-        lock_sizes(due.order_by().values_list("size_id", flat=True).distinct())
+        if not sizes_locked:
+            lock_sizes(due.order_by().values_list("size_id", flat=True).distinct())
         due = due.select_for_update()
         per_size = {
             row["size_id"]: row["total"]
@@ -170,10 +174,11 @@ def release_expired_reservations(
 class StockRequest:
     size_id: int
     quantity: int
+    reference: str = ""  # the line's own reference, when one call holds for several orders
 
 
 def reserve_stock(
-    *, lines: Sequence[StockRequest], until: datetime, reference: str
+    *, lines: Sequence[StockRequest], until: datetime, reference: str = ""
 ) -> list[Reservation]:
     """Hold stock for every line until ``until``, all or nothing.
 
@@ -183,56 +188,51 @@ def reserve_stock(
     caller's transaction (checkout), which it doesn't commit.
     """
     wanted: dict[int, int] = {}
+    holds: dict[tuple[int, str], int] = {}
     for line in lines:
         if line.quantity < 1:
             raise ValueError("quantities are positive")
         wanted[line.size_id] = wanted.get(line.size_id, 0) + line.quantity
+        key = (line.size_id, line.reference or reference)
+        holds[key] = holds.get(key, 0) + line.quantity
     size_ids = sorted(wanted)
-    with transaction.atomic():
-        locked = list(Size.objects.select_for_update().filter(pk__in=size_ids).order_by("pk"))
-        release_expired_reservations(size_ids=size_ids)
-        rows = list(Size.objects.filter(pk__in=size_ids).values_list("pk", "on_hand", "reserved"))
-        on_hand = {pk: units for pk, units, _ in rows}
-        reserved = {pk: held for pk, _, held in rows}
-        on_sale = set(
-            Size.objects.filter(
-                pk__in=size_ids,
-                deleted_at__isnull=True,
-                product__deleted_at__isnull=True,
-                product__store__is_active=True,
-                product__store__deleted_at__isnull=True,
-            ).values_list("pk", flat=True)
+    # Joins the caller's transaction (no savepoint): an OutOfStock aborts the whole checkout.
+    with transaction.atomic(savepoint=False):
+        lock_sizes(size_ids)
+        release_expired_reservations(size_ids=size_ids, sizes_locked=True)
+        on_sale = Q(
+            deleted_at__isnull=True,
+            product__deleted_at__isnull=True,
+            product__store__is_active=True,
+            product__store__deleted_at__isnull=True,
         )
-        short = []
-        for size_id in size_ids:
-            available = 0
-            if size_id in on_sale:
-                available = on_hand.get(size_id, 0) - reserved.get(size_id, 0)
-            if available < wanted[size_id]:
-                short.append(
-                    {
-                        "size_id": size_id,
-                        "requested": wanted[size_id],
-                        "available": max(available, 0),
-                    }
-                )
+        rows = {
+            pk: (on_hand - reserved if sellable else 0)
+            for pk, on_hand, reserved, sellable in Size.objects.filter(pk__in=size_ids)
+            .annotate(sellable=Case(When(on_sale, then=Value(True)), default=Value(False)))
+            .values_list("pk", "on_hand", "reserved", "sellable")
+        }
+        short = [
+            {
+                "size_id": size_id,
+                "requested": wanted[size_id],
+                "available": max(rows.get(size_id, 0), 0),
+            }
+            for size_id in size_ids
+            if rows.get(size_id, 0) < wanted[size_id]
+        ]
         if short:
             raise OutOfStock(details={"lines": short})
-        for size in locked:
-            updated = Size.objects.filter(
-                pk=size.pk, on_hand__gte=F("reserved") + wanted[size.pk]
-            ).update(reserved=F("reserved") + wanted[size.pk])
-            if not updated:  # pragma: no cover - rows are locked; the CHECK is the backstop
-                raise OutOfStock(details={"lines": [{"size_id": size.pk}]})
+        # One UPDATE for every size; the rows are locked and checked, and the CHECK constraint
+        # (reserved <= on_hand) is the backstop.
+        Size.objects.filter(pk__in=size_ids).update(
+            reserved=F("reserved")
+            + Case(*[When(pk=pk, then=Value(q)) for pk, q in wanted.items()], default=Value(0))
+        )
         reservations = Reservation.objects.bulk_create(
             [
-                Reservation(
-                    size_id=size_id,
-                    quantity=wanted[size_id],
-                    expires_at=until,
-                    reference=reference,
-                )
-                for size_id in size_ids
+                Reservation(size_id=size_id, quantity=quantity, expires_at=until, reference=ref)
+                for (size_id, ref), quantity in sorted(holds.items())
             ]
         )
         StockMovement.objects.bulk_create(
@@ -240,10 +240,10 @@ def reserve_stock(
                 StockMovement(
                     size_id=size_id,
                     reason=StockMovement.Reason.RESERVATION,
-                    reserved_delta=wanted[size_id],
-                    reference=reference,
+                    reserved_delta=quantity,
+                    reference=ref,
                 )
-                for size_id in size_ids
+                for (size_id, ref), quantity in sorted(holds.items())
             ]
         )
     logger.info("stock reserved", extra={"reference": reference, "sizes": len(size_ids)})
@@ -261,7 +261,7 @@ def lock_sizes(size_ids: Iterable[int]) -> None:
 def _settle(*, reference: str, sold: bool) -> int:
     """Commit (sold) or release the active reservations of ``reference``. Returns units."""
     status = Reservation.Status.COMMITTED if sold else Reservation.Status.RELEASED
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         pending = Reservation.objects.filter(reference=reference, status=Reservation.Status.ACTIVE)
         lock_sizes(pending.values_list("size_id", flat=True))
         active = list(pending.select_for_update().order_by("size_id"))

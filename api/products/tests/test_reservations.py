@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -63,7 +64,7 @@ def test_one_error_names_every_short_line_and_nothing_is_held():
     gone_size = gone.sizes.get()
     catalog.delete_product(product=gone, user=gone.store.owner)
 
-    with pytest.raises(OutOfStock) as error:
+    with pytest.raises(OutOfStock) as error, transaction.atomic():
         stock.reserve_stock(
             lines=[
                 StockRequest(enough.pk, 2),
@@ -87,7 +88,7 @@ def test_one_error_names_every_short_line_and_nothing_is_held():
 def test_lines_for_the_same_size_are_summed():
     size = make_product(stock=3).sizes.get()
 
-    with pytest.raises(OutOfStock):
+    with pytest.raises(OutOfStock), transaction.atomic():
         stock.reserve_stock(
             lines=[StockRequest(size.pk, 2), StockRequest(size.pk, 2)], until=later(), reference="c"
         )

@@ -11,7 +11,7 @@ import json
 import random
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,12 +20,13 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from PIL import Image, ImageDraw
 
 from accounts.models import User
+from core.bulk import insert_rows
 from products.models import (
     Category,
     Product,
@@ -55,24 +56,6 @@ SIZE_SETS = [[], [], ["S", "M", "L"], ["38", "39", "40", "41", "42"], ["250 g", 
 CITIES = [(15.5007, 32.5599), (15.6445, 32.4777), (19.6158, 37.2164), (14.4012, 33.5199),
           (13.1843, 30.2167), (12.0489, 24.8807)]  # fmt: skip
 IMAGE_POOL = 24
-
-
-def _insert_rows(model: Any, columns: list[str], rows: list[tuple]) -> None:
-    """Plain multi-row INSERTs for the widest demo tables: the ORM's per-object SQL compilation
-    costs more than the database does at this volume. Values go in as query parameters."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
-    placeholders = ", ".join(["%s"] * len(columns))
-    adapt = connection.ops.adapt_datetimefield_value
-    prepared = [tuple(adapt(v) if isinstance(v, datetime) else v for v in row) for row in rows]
-    with connection.cursor() as cursor:
-        for start in range(0, len(prepared), 2000):
-            cursor.executemany(
-                f"INSERT INTO {table} ({names}) VALUES ({placeholders})",  # noqa: S608 - names from model meta
-                prepared[start : start + 2000],
-            )
 
 
 class Progress:
@@ -287,9 +270,9 @@ class Command(BaseCommand):
                         )
                     versions.append((product, size_names, product_tags, category_id))
                 sizes = Size.objects.bulk_create(sizes)
-                _insert_rows(through, ["product_id", "tag_id"], tag_links)
+                insert_rows(through, ["product_id", "tag_id"], tag_links)
                 ProductImage.objects.bulk_create(image_rows)
-                _insert_rows(
+                insert_rows(
                     StockMovement,
                     ["size_id", "reason", "on_hand_delta", "reserved_delta", "reference",
                      "note", "created_at"],
@@ -305,7 +288,7 @@ class Command(BaseCommand):
                         {"id": size.pk, "name": size.name}
                     )
                 images_by_product = {row.product_id: [str(row.image)] for row in image_rows}
-                _insert_rows(
+                insert_rows(
                     ProductVersion,
                     ["product_id", "number", "snapshot", "changes", "created_at"],
                     [
