@@ -255,8 +255,15 @@ def _after_placed(checkout: Checkout, orders: list[Order], store_names: dict[int
 # --- the payment window ---------------------------------------------------------------------------
 
 
-def _move_orders(checkout: Checkout, to_status: str, *, actor: User | None = None) -> list[Order]:
-    orders = list(checkout.orders.select_for_update().order_by("pk"))
+# The orders a checkout-wide move applies to: a cancelled order stays cancelled.
+LIVE_FOR_PAYMENT = (Order.Status.PENDING_PAYMENT, Order.Status.EXPIRED)
+
+
+def _live_orders(checkout: Checkout) -> list[Order]:
+    return list(checkout.orders.filter(status__in=LIVE_FOR_PAYMENT).order_by("pk"))
+
+
+def _move_orders(orders: list[Order], to_status: str, *, actor: User | None = None) -> list[Order]:
     OrderEvent.objects.bulk_create(
         [
             OrderEvent(order=o, from_status=o.status, to_status=to_status, actor=actor)
@@ -264,7 +271,9 @@ def _move_orders(checkout: Checkout, to_status: str, *, actor: User | None = Non
             if o.status != to_status
         ]
     )
-    checkout.orders.update(status=to_status, updated_at=timezone.now())
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
+        status=to_status, updated_at=timezone.now()
+    )
     for order in orders:
         push_to_user(
             order.buyer_id,
@@ -287,13 +296,16 @@ def expire_checkout(*, checkout_id: int) -> bool:
             or checkout.payment_deadline > timezone.now()
         ):
             return False
-        for order in checkout.orders.order_by("pk"):
+        pending = list(checkout.orders.filter(status=Order.Status.PENDING_PAYMENT).order_by("pk"))
+        for order in pending:
             stock.release_reservations(reference=order.stock_reference)
-        _move_orders(checkout, Order.Status.EXPIRED)
+        _move_orders(pending, Order.Status.EXPIRED)
         checkout.status = Checkout.Status.EXPIRED
         checkout.save(update_fields=["status", "updated_at"])
         push_to_user(checkout.buyer_id, "checkout.expired", {"id": checkout.pk})
-        for order in checkout.orders.select_related("store", "buyer"):
+        for order in Order.objects.filter(pk__in=[o.pk for o in pending]).select_related(
+            "store", "buyer"
+        ):
             email_order_status(order=order)
     logger.info("checkout expired", extra={"checkout_id": checkout_id})
     return True
@@ -350,11 +362,13 @@ def mark_checkout_paid(*, checkout_id: int) -> Checkout:
             return checkout
         if checkout.status == Checkout.Status.CANCELLED:
             raise LatePaymentOutOfStock("The checkout was cancelled.")
-        orders = list(checkout.orders.order_by("pk"))
+        orders = _live_orders(checkout)
+        if not orders:
+            raise LatePaymentOutOfStock("Every order of this checkout was cancelled.")
         # Lock the sizes, then the holds, before looking at the clock: from here no sweep or
         # lazy release can take them, so if they are all still here the payment is on time.
         stock.lock_sizes(
-            OrderLine.objects.filter(order__checkout=checkout).values_list("size_id", flat=True)
+            OrderLine.objects.filter(order__in=orders).values_list("size_id", flat=True)
         )
         held = sum(
             Reservation.objects.select_for_update()
@@ -364,9 +378,7 @@ def mark_checkout_paid(*, checkout_id: int) -> Checkout:
             )
             .values_list("quantity", flat=True)
         )
-        needed = sum(
-            OrderLine.objects.filter(order__checkout=checkout).values_list("quantity", flat=True)
-        )
+        needed = sum(OrderLine.objects.filter(order__in=orders).values_list("quantity", flat=True))
         late = (
             checkout.status == Checkout.Status.EXPIRED
             or checkout.payment_deadline <= timezone.now()
@@ -390,7 +402,7 @@ def mark_checkout_paid(*, checkout_id: int) -> Checkout:
                 raise LatePaymentOutOfStock(details=exc.details) from exc
         for order in orders:
             stock.commit_reservations(reference=order.stock_reference)
-        _move_orders(checkout, Order.Status.PAID)
+        _move_orders(orders, Order.Status.PAID)
         checkout.status = Checkout.Status.PAID
         checkout.paid_at = timezone.now()
         checkout.save(update_fields=["status", "paid_at", "updated_at"])

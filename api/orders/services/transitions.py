@@ -2,9 +2,9 @@
 refusing illegal moves with InvalidTransition and writing an event."""
 
 import logging
+from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
 
 from accounts.models import User
 from core.exceptions import InvalidTransition
@@ -48,11 +48,14 @@ def change_order_status(*, order: Order, actor: User, to_status: str, note: str 
         )
         order.status = to_status
         order.save(update_fields=["status", "updated_at"])
-        checkout = order.checkout
-        if not checkout.orders.exclude(status=Order.Status.CANCELLED).exists():
-            Checkout.objects.filter(pk=checkout.pk).update(
-                status=Checkout.Status.CANCELLED, updated_at=timezone.now()
-            )
+        if to_status == Order.Status.CANCELLED:
+            # The checkout now pays for what is left of it; nothing left cancels it.
+            checkout = Checkout.objects.select_for_update().get(pk=order.checkout_id)
+            remaining = checkout.orders.exclude(status=Order.Status.CANCELLED)
+            checkout.total = sum(remaining.values_list("total", flat=True), Decimal("0.00"))
+            if not remaining.exists():
+                checkout.status = Checkout.Status.CANCELLED
+            checkout.save(update_fields=["total", "status", "updated_at"])
         push_to_user(
             order.buyer_id,
             "order.status_changed",

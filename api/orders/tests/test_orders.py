@@ -166,3 +166,33 @@ def test_emails_on_placed_shipped_delivered_cancelled_and_expired(
     assert f"Order {cancelled['orders'][0]['number']} was cancelled" in subjects
     assert sum("expired unpaid" in s for s in subjects) == 1
     assert "1 x Kettle" in mail.outbox[0].body
+
+
+def test_cancelling_one_order_of_a_checkout_leaves_the_rest_payable(auth_client: APIClient):
+    first, second = make_product(stock=3), make_product(stock=3)
+    placed = buy(auth_client, first, second)
+    cancelled_id, kept_id = (o["id"] for o in placed["orders"])
+
+    move(auth_client, cancelled_id, "cancelled")
+    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+
+    from orders.models import Checkout, Order
+
+    assert Order.objects.get(pk=cancelled_id).status == "cancelled"
+    assert Order.objects.get(pk=kept_id).status == "paid"
+    checkout = Checkout.objects.get(pk=placed["id"])
+    assert checkout.total == Order.objects.get(pk=kept_id).total
+    a, b = (Size.objects.get(product=p) for p in (first, second))
+    assert (a.on_hand, a.reserved, b.on_hand, b.reserved) == (3, 0, 2, 0)
+
+
+def test_cancelling_every_order_cancels_the_checkout(auth_client: APIClient):
+    placed = buy(auth_client, make_product(stock=3))
+
+    move(auth_client, placed["orders"][0]["id"], "cancelled")
+
+    from orders.models import Checkout
+
+    assert Checkout.objects.get(pk=placed["id"]).status == "cancelled"
+    with pytest.raises(checkout_services.LatePaymentOutOfStock):
+        checkout_services.mark_checkout_paid(checkout_id=placed["id"])
