@@ -141,6 +141,9 @@ class Reservation(models.Model):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="reservation_due"),
             models.Index(fields=["size", "status"], name="reservation_size_status"),
+            # Settling an order's holds reads them by reference, under lock: with this index the
+            # locking read touches only that order's rows, not every active hold.
+            models.Index(fields=["reference", "status"], name="reservation_reference"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -106,6 +106,9 @@ def place_checkout(
     by_store: dict[int, list[tuple[Any, Size, int]]] = defaultdict(list)
     for product, size, quantity in resolved:
         by_store[product.store_id].append((product, size, quantity))
+    limit = Decimal("1000000000000")  # the total columns hold 12 digits before the point
+    if sum((p.current_price * q for p, _, q in resolved), Decimal(0)) >= limit:
+        raise ValidationError({"items": ["This checkout is too large to pay in one go."]})
     currencies = {product.currency for product, _, _ in resolved}
     if len(currencies) != 1:
         raise ValidationError({"items": ["One checkout pays in one currency."]})
@@ -343,7 +346,8 @@ def expire_due_checkouts() -> int:
         Checkout.objects.filter(pk__in=ids).update(status=Checkout.Status.EXPIRED, updated_at=now)
         for checkout_id, buyer_id in due:
             push_to_user(buyer_id, "checkout.expired", {"id": checkout_id})
-        for order in Order.objects.filter(checkout_id__in=ids).select_related("store", "buyer"):
+        expired_ids = [pk for pk, _ in orders]
+        for order in Order.objects.filter(pk__in=expired_ids).select_related("store", "buyer"):
             email_order_status(order=order)
     logger.info("expired due checkouts", extra={"count": len(due)})
     return len(due)

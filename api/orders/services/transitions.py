@@ -28,6 +28,8 @@ EMAILED = {Order.Status.SHIPPED, Order.Status.DELIVERED, Order.Status.CANCELLED}
 def change_order_status(*, order: Order, actor: User, to_status: str, note: str = "") -> Order:
     """Raises InvalidTransition for a move the actor may not make from the current status."""
     with transaction.atomic():
+        # The lock order of every checkout path: checkout, then its orders, then sizes.
+        checkout = Checkout.objects.select_for_update().get(pk=order.checkout_id)
         order = Order.objects.select_for_update().select_related("store", "buyer").get(pk=order.pk)
         move = (order.status, to_status)
         is_owner = order.store.owner_id == actor.pk
@@ -50,7 +52,6 @@ def change_order_status(*, order: Order, actor: User, to_status: str, note: str 
         order.save(update_fields=["status", "updated_at"])
         if to_status == Order.Status.CANCELLED:
             # The checkout now pays for what is left of it; nothing left cancels it.
-            checkout = Checkout.objects.select_for_update().get(pk=order.checkout_id)
             remaining = checkout.orders.exclude(status=Order.Status.CANCELLED)
             checkout.total = sum(remaining.values_list("total", flat=True), Decimal("0.00"))
             if not remaining.exists():

@@ -114,3 +114,37 @@ def test_expiry_racing_payment_lets_exactly_one_win():
     assert_stock_consistent(size)
     assert size.on_hand == 100 - paid
     assert Reservation.objects.filter(status="active").count() == 0
+
+
+def test_a_buyer_cancelling_while_the_checkout_is_paid_does_not_deadlock():
+    products = [make_product(stock=50) for _ in range(2)]
+    buyer = UserFactory()
+    checkouts = [
+        checkout_services.place_checkout(
+            buyer=buyer,
+            lines=[checkout_services.LineRequest(p.pk, None, 1) for p in products],
+            shipping_address=ADDRESS,
+        )
+        for _ in range(8)
+    ]
+    from orders.services import transitions
+
+    def settle(index: int) -> str:
+        checkout = checkouts[index // 2]
+        if index % 2:
+            checkout_services.mark_checkout_paid(checkout_id=checkout.pk)
+            return "paid"
+        order = checkout.orders.order_by("pk").first()
+        try:
+            transitions.change_order_status(order=order, actor=buyer, to_status="cancelled")
+        except Exception as exc:  # an InvalidTransition after payment is a fair outcome
+            if getattr(exc, "code", "") != "invalid_transition":
+                raise
+            return "too late"
+        return "cancelled"
+
+    results = race(16, settle)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    for product in products:
+        assert_stock_consistent(product.sizes.get())

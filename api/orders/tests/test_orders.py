@@ -196,3 +196,41 @@ def test_cancelling_every_order_cancels_the_checkout(auth_client: APIClient):
     assert Checkout.objects.get(pk=placed["id"]).status == "cancelled"
     with pytest.raises(checkout_services.LatePaymentOutOfStock):
         checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+
+
+def test_a_checkout_too_large_for_the_total_columns_is_400(auth_client: APIClient):
+    from decimal import Decimal
+
+    product = make_product(price=Decimal("9999999999.99"), stock=1000)
+
+    response = auth_client.post(
+        "/api/orders/",
+        {"items": [{"product_id": product.pk, "quantity": 1000}], "shipping_address": ADDRESS},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert Size.objects.get(product=product).reserved == 0
+
+
+def test_the_sweep_emails_only_the_orders_it_expired(
+    auth_client: APIClient, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.core import mail
+    from django.utils import timezone
+
+    placed = buy(auth_client, make_product(stock=3), make_product(stock=3))
+    cancelled, kept = placed["orders"]
+    move(auth_client, cancelled["id"], "cancelled")
+    mail.outbox.clear()
+
+    with (
+        time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        checkout_services.expire_due_checkouts()
+
+    assert [m.subject for m in mail.outbox] == [f"Order {kept['number']} expired unpaid"]
