@@ -18,8 +18,12 @@ from products.exceptions import OutOfStock
 from products.models import Product, Size
 
 
-def _push(user: User) -> None:
-    push_to_user(user.pk, "cart.updated", selectors.cart_summary(user=user))
+def _changed(user: User) -> dict[str, Any]:
+    """The cart after a change: pushed to the user's other sessions (after commit) and
+    returned to this one, computed once."""
+    summary = selectors.cart_summary(user=user)
+    push_to_user(user.pk, "cart.updated", summary)
+    return summary
 
 
 def _available(size: Size) -> int:
@@ -78,8 +82,8 @@ def add_item(*, user: User, product_id: int, size_id: int | None, quantity: int)
                 )
         else:
             CartItem.objects.filter(pk=item.pk).update(quantity=total, unit_price=price)
-        _push(user)
-    return selectors.cart_summary(user=user)
+        summary = _changed(user)
+    return summary
 
 
 def update_item(*, user: User, item: CartItem, quantity: int) -> dict[str, Any]:
@@ -94,12 +98,12 @@ def update_item(*, user: User, item: CartItem, quantity: int) -> dict[str, Any]:
             quantity=quantity,
             unit_price=product.current_price,  # type: ignore[attr-defined]
         )
-        _push(user)
-    return selectors.cart_summary(user=user)
+        summary = _changed(user)
+    return summary
 
 
 def remove_item(*, user: User, item: CartItem) -> dict[str, Any]:
     with transaction.atomic():
         item.delete()
-        _push(user)
-    return selectors.cart_summary(user=user)
+        summary = _changed(user)
+    return summary

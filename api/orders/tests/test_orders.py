@@ -234,3 +234,19 @@ def test_the_sweep_emails_only_the_orders_it_expired(
         checkout_services.expire_due_checkouts()
 
     assert [m.subject for m in mail.outbox] == [f"Order {kept['number']} expired unpaid"]
+
+
+def test_store_orders_query_budget(
+    auth_client: APIClient, make_auth_client, django_assert_max_num_queries
+):
+    from stores.tests.factories import StoreFactory
+
+    store = StoreFactory()
+    for n in range(10):
+        buy(auth_client, make_product(store=store, name=f"P{n}", stock=3))
+    owner = make_auth_client(store.owner)
+
+    with django_assert_max_num_queries(7):  # + the store lookup for the ownership check
+        response = owner.get(f"/api/stores/{store.pk}/orders/?page_size=100")
+
+    assert response.json()["count"] == 10

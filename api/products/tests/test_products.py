@@ -344,3 +344,21 @@ def test_versions_are_numbered_without_gaps():
     assert list(
         ProductVersion.objects.filter(product=product).values_list("number", flat=True)
     ) == [1]
+
+
+def test_store_catalogue_categories_and_tags_query_budgets(
+    api_client: APIClient, django_assert_max_num_queries
+):
+    store = StoreFactory()
+    parent = make_category("Clothing")
+    for n in range(30):
+        make_category(f"Sub {n}", parent=parent)
+        make_product(store=store, name=f"P{n}", tags=[f"t{n}"], sizes=[{"name": "S", "stock": 1}])
+
+    for url in (
+        f"/api/stores/{store.pk}/products/?page_size=100",
+        "/api/categories/?page_size=100",
+        "/api/tags/?page_size=100",
+    ):
+        with django_assert_max_num_queries(8):
+            assert api_client.get(url).status_code == 200
