@@ -58,6 +58,7 @@ PROJECT_APPS = [
     "products",
     "carts",
     "orders",
+    "payments",
     "notifications",
 ]
 
@@ -242,6 +243,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_due_checkouts_task",
         "schedule": 60.0,
     },
+    # Open payments past their window, and webhook events a lost message left behind.
+    "payments-sweep": {
+        "task": "payments.tasks.payments_sweep_task",
+        "schedule": 60.0,
+    },
 }
 
 # --- Channels -----------------------------------------------------------------------------------
@@ -302,6 +308,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrderStatusEnum": "orders.models.Order.Status",
         "CheckoutStatusEnum": "orders.models.Checkout.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+        "PaymentGatewayEnum": "payments.models.Gateway",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -385,6 +394,49 @@ CORS_EXPOSE_HEADERS = ("retry-after", "x-request-id", "idempotent-replayed")
 
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="SDG")
 PAYMENT_WINDOW_MINUTES = env.int("PAYMENT_WINDOW_MINUTES", default=15)
+
+# Payments (docs/payments.md). Each gateway: its class, and its fee (fixed, percent).
+PAYMENT_GATEWAYS = {
+    "test": "payments.gateways.test.TestGateway",
+    "stripe": "payments.gateways.stripe.StripeGateway",
+    "paypal": "payments.gateways.paypal.PayPalGateway",
+    "cash_on_delivery": "payments.gateways.cash.CashOnDeliveryGateway",
+}
+PAYMENT_GATEWAY_FEES = {
+    "test": (env("PAYMENT_TEST_FEE_FIXED", default="0.30"),
+             env("PAYMENT_TEST_FEE_PERCENT", default="2.9")),
+    "stripe": (env("STRIPE_FEE_FIXED", default="0.30"),
+               env("STRIPE_FEE_PERCENT", default="2.9")),
+    "paypal": (env("PAYPAL_FEE_FIXED", default="0.49"),
+               env("PAYPAL_FEE_PERCENT", default="3.49")),
+    "cash_on_delivery": (env("CASH_ON_DELIVERY_FEE_FIXED", default="0"),
+                         env("CASH_ON_DELIVERY_FEE_PERCENT", default="0")),
+}  # fmt: skip
+# The test gateway takes no money: on for development, off in production unless asked for.
+PAYMENT_TEST_GATEWAY_ENABLED = env.bool("PAYMENT_TEST_GATEWAY_ENABLED", default=DEBUG)
+PAYMENT_TEST_WEBHOOK_SECRET = env(
+    "PAYMENT_TEST_WEBHOOK_SECRET", default="sudamall-development-webhook-secret" if DEBUG else ""
+)
+PAYMENT_CASH_ON_DELIVERY_ENABLED = env.bool("PAYMENT_CASH_ON_DELIVERY_ENABLED", default=True)
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_VERSION = env("STRIPE_API_VERSION", default="")  # empty: the SDK's pinned version
+STRIPE_RETURN_URL = env("STRIPE_RETURN_URL", default="")
+PAYPAL_CLIENT_ID = env("PAYPAL_CLIENT_ID", default="")
+PAYPAL_CLIENT_SECRET = env("PAYPAL_CLIENT_SECRET", default="")
+PAYPAL_WEBHOOK_ID = env("PAYPAL_WEBHOOK_ID", default="")
+PAYPAL_API_BASE = env(
+    "PAYPAL_API_BASE",
+    default="https://api-m.paypal.com"
+    if env("PAYPAL_MODE", default="sandbox") == "live"
+    else "https://api-m.sandbox.paypal.com",
+)
+PAYPAL_RETURN_URL = env("PAYPAL_RETURN_URL", default="http://localhost:3000/checkout/paypal/return")
+PAYPAL_CANCEL_URL = env("PAYPAL_CANCEL_URL", default="http://localhost:3000/checkout/paypal/cancel")
+# Webhook processing tries before an event becomes a dead letter; refund tries at the provider.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=8)
+
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
 # A key still "in progress" after this long belongs to a request that died; a retry may take it.
 IDEMPOTENCY_LOCK_TIMEOUT = timedelta(seconds=env.int("IDEMPOTENCY_LOCK_SECONDS", default=120))

@@ -12,6 +12,10 @@ os.environ.setdefault("STATIC_MANIFEST", "false")
 os.environ.setdefault("WHITENOISE_USE_FINDERS", "true")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("GOOGLE_CLIENT_IDS", "sudamall-test.apps.googleusercontent.com")
+# The test gateway is off in production; the suite pays with it. Stripe and PayPal are served
+# by local fakes (payments/tests/fakes.py), configured per test.
+os.environ.setdefault("PAYMENT_TEST_GATEWAY_ENABLED", "true")
+os.environ.setdefault("PAYMENT_TEST_WEBHOOK_SECRET", "whsec_test_suite_secret")
 
 from api.settings import *  # noqa: F403
 from api.settings import DATABASES

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/auth/", include("authentication.urls")),
     path("api/accounts/", include("accounts.urls")),
     path("api/stores/", include("stores.urls")),
+    path("api/payments/", include("payments.urls")),
     path("api/", include("orders.urls")),  # before the cart's: /api/cart/checkout/
     path("api/cart/", include("carts.urls")),
     path("api/", include("products.urls")),

@@ -72,7 +72,7 @@ class OrderAdmin(admin.ModelAdmin):
         _move_action(Order.Status.PROCESSING, "Mark processing"),
         _move_action(Order.Status.SHIPPED, "Mark shipped"),
         _move_action(Order.Status.DELIVERED, "Mark delivered"),
-        _move_action(Order.Status.CANCELLED, "Cancel (while pending payment)"),
+        _move_action(Order.Status.CANCELLED, "Cancel (a paid order is refunded and restocked)"),
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -45,9 +45,9 @@ class Order(TimeStampedModel):
     # Allowed moves (DESIGN.md). Who may make each is the transitions service's business.
     TRANSITIONS: dict[str, set[str]] = {
         Status.PENDING_PAYMENT: {Status.PAID, Status.CANCELLED, Status.EXPIRED},
-        Status.PAID: {Status.PROCESSING, Status.CANCELLED},
-        Status.PROCESSING: {Status.SHIPPED, Status.CANCELLED},
-        Status.SHIPPED: {Status.DELIVERED},
+        Status.PAID: {Status.PROCESSING, Status.CANCELLED, Status.REFUNDED},
+        Status.PROCESSING: {Status.SHIPPED, Status.CANCELLED, Status.REFUNDED},
+        Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED},
         Status.DELIVERED: {Status.REFUNDED},
         Status.CANCELLED: set(),
         Status.EXPIRED: set(),
@@ -96,9 +96,17 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     quantity = models.PositiveIntegerField()
     line_total = models.DecimalField(max_digits=14, decimal_places=2)
+    # Units put back on sale after the sale (a cancellation or a refund with restock).
+    restocked_quantity = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(restocked_quantity__lte=models.F("quantity")),
+                name="orderline_restock_within_quantity",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.name}"

@@ -10,18 +10,25 @@ from accounts.models import User
 from core.exceptions import InvalidTransition
 from core.realtime import push_to_user
 from orders.models import Checkout, Order, OrderEvent
+from orders.services import aftersale
 from orders.services.notify import email_order_status
 from products.services import stock
 
 logger = logging.getLogger(__name__)
 
-# Who may make which move through the API. Payment moves (to paid, expired) are the system's.
+# Who may make which move through the API. Payment moves (to paid, expired, refunded) are the
+# system's. Cancelling a paid order before it ships refunds the buyer and restocks.
+PAID_CANCELS = {
+    (Order.Status.PAID, Order.Status.CANCELLED),
+    (Order.Status.PROCESSING, Order.Status.CANCELLED),
+}
 OWNER_MOVES = {
     (Order.Status.PAID, Order.Status.PROCESSING),
     (Order.Status.PROCESSING, Order.Status.SHIPPED),
     (Order.Status.SHIPPED, Order.Status.DELIVERED),
+    *PAID_CANCELS,
 }
-BUYER_MOVES = {(Order.Status.PENDING_PAYMENT, Order.Status.CANCELLED)}
+BUYER_MOVES = {(Order.Status.PENDING_PAYMENT, Order.Status.CANCELLED), *PAID_CANCELS}
 EMAILED = {Order.Status.SHIPPED, Order.Status.DELIVERED, Order.Status.CANCELLED}
 
 
@@ -45,13 +52,20 @@ def change_order_status(*, order: Order, actor: User, to_status: str, note: str 
             )
         if move == (Order.Status.PENDING_PAYMENT, Order.Status.CANCELLED):
             stock.release_reservations(reference=order.stock_reference)
+        elif move in PAID_CANCELS:
+            aftersale.restock_order(order=order, actor=actor, note=note or "order cancelled")
+            aftersale.paid_order_cancelled(order, actor)
         OrderEvent.objects.create(
             order=order, from_status=order.status, to_status=to_status, actor=actor, note=note
         )
         order.status = to_status
         order.save(update_fields=["status", "updated_at"])
-        if to_status == Order.Status.CANCELLED:
-            # The checkout now pays for what is left of it; nothing left cancels it.
+        if (
+            to_status == Order.Status.CANCELLED
+            and checkout.status == Checkout.Status.PENDING_PAYMENT
+        ):
+            # The checkout now pays for what is left of it; nothing left cancels it. (A paid
+            # checkout keeps the total it was paid; the refund records what went back.)
             remaining = checkout.orders.exclude(status=Order.Status.CANCELLED)
             checkout.total = sum(remaining.values_list("total", flat=True), Decimal("0.00"))
             if not remaining.exists():

@@ -1,0 +1,135 @@
+"""After the sale: putting sold units back on sale and marking orders refunded.
+
+Payments never touch stock or order rows themselves (DESIGN.md): a refund with restock calls
+``restock_order``, a full refund calls ``mark_order_refunded``. Both expect the caller to hold
+the checkout's lock (the lock order of every checkout path: checkout → orders → sizes).
+
+A cancelled paid order needs its money back, which is the payments app's business, and the
+orders app may not import it. Payments registers a handler here instead
+(``register_paid_order_cancelled``); the transitions service calls it inside the cancelling
+transaction, so a cancellation and its refund request commit together.
+"""
+
+import logging
+from collections.abc import Callable, Mapping
+
+from django.db import transaction
+
+from accounts.models import User
+from core.exceptions import ApplicationError, Conflict, InvalidTransition
+from core.realtime import push_to_user
+from orders.models import Order, OrderEvent, OrderLine
+from orders.services.notify import email_order_status
+from products.models import Size, StockMovement
+from products.services import stock
+
+logger = logging.getLogger(__name__)
+
+PaidOrderCancelledHandler = Callable[[Order, User | None], None]
+_paid_order_cancelled: list[PaidOrderCancelledHandler] = []
+
+
+def register_paid_order_cancelled(handler: PaidOrderCancelledHandler) -> None:
+    """Called with (order, actor) inside the transaction that cancelled a paid order."""
+    if handler not in _paid_order_cancelled:
+        _paid_order_cancelled.append(handler)
+
+
+def paid_order_cancelled(order: Order, actor: User | None) -> None:
+    if not _paid_order_cancelled:  # pragma: no cover - the payments app is always installed
+        raise ApplicationError("Paid orders can't be cancelled: no payments app to refund them.")
+    for handler in _paid_order_cancelled:
+        handler(order, actor)
+
+
+class RestockTooMuch(Conflict):
+    code = "restock_exceeds_sold"
+    default_message = "More units than were sold and not yet returned."
+
+
+def restock_order(
+    *,
+    order: Order,
+    actor: User | None,
+    quantities: Mapping[int, int] | None = None,
+    note: str = "",
+) -> dict[int, int]:
+    """Return sold units to stock (a ``return`` movement per line), at most what each line sold
+    and has not yet returned. ``quantities`` maps line id → units; None returns everything left.
+    Returns line id → units returned. Raises RestockTooMuch (nothing changes) for a line over
+    its limit or not of this order."""
+    with transaction.atomic():
+        lines = list(OrderLine.objects.select_for_update().filter(order=order).order_by("pk"))
+        by_id = {line.pk: line for line in lines}
+        wanted = (
+            {line.pk: line.quantity - line.restocked_quantity for line in lines}
+            if quantities is None
+            else dict(quantities)
+        )
+        over = [
+            {
+                "line_id": line_id,
+                "requested": units,
+                "returnable": (
+                    by_id[line_id].quantity - by_id[line_id].restocked_quantity
+                    if line_id in by_id
+                    else 0
+                ),
+            }
+            for line_id, units in sorted(wanted.items())
+            if line_id not in by_id
+            or units < 0
+            or units > by_id[line_id].quantity - by_id[line_id].restocked_quantity
+        ]
+        if over:
+            raise RestockTooMuch(details={"lines": over})
+        wanted = {line_id: units for line_id, units in wanted.items() if units}
+        # Sizes in primary-key order, as every stock path takes them.
+        stock.lock_sizes(by_id[line_id].size_id for line_id in wanted)
+        for line_id in sorted(wanted, key=lambda pk: (by_id[pk].size_id, pk)):
+            line = by_id[line_id]
+            stock.adjust_stock(
+                size=Size(pk=line.size_id),
+                delta=wanted[line_id],
+                actor=actor,
+                reason=StockMovement.Reason.RETURN,
+                reference=order.stock_reference,
+                note=note[:255],
+            )
+            line.restocked_quantity += wanted[line_id]
+            line.save(update_fields=["restocked_quantity"])
+    if wanted:
+        logger.info("order restocked", extra={"order_id": order.pk, "units": sum(wanted.values())})
+    return wanted
+
+
+def mark_order_refunded(*, order: Order, actor: User | None, note: str = "") -> bool:
+    """Every paid unit of the order was refunded: move it to ``refunded``. A cancelled order
+    stays cancelled (its refund is the cancellation's). Returns whether it moved."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("store", "buyer").get(pk=order.pk)
+        if order.status in (Order.Status.CANCELLED, Order.Status.REFUNDED):
+            return False
+        if Order.Status.REFUNDED not in Order.TRANSITIONS.get(order.status, set()):
+            raise InvalidTransition(
+                f"An order that is {order.status} can't be refunded.",
+                details={"from": order.status, "to": Order.Status.REFUNDED},
+            )
+        from_status = order.status
+        OrderEvent.objects.create(
+            order=order,
+            from_status=from_status,
+            to_status=Order.Status.REFUNDED,
+            actor=actor,
+            note=note[:255],
+        )
+        order.status = Order.Status.REFUNDED
+        order.save(update_fields=["status", "updated_at"])
+        push_to_user(
+            order.buyer_id,
+            "order.status_changed",
+            {"id": order.pk, "number": order.number, "from": from_status, "to": order.status},
+        )
+        email_order_status(order=order, note=note)
+    logger.info("order refunded", extra={"order_id": order.pk})
+    return True

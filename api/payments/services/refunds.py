@@ -1,0 +1,256 @@
+"""Refunds: full or partial, capped at what is left, optionally restocking the returned units.
+
+A refund is written ``pending`` in the transaction that decides it (a staff or owner request, a
+cancelled paid order, a late or duplicate payment), which counts it against what is refundable
+at once, so two refunds can't both take the last of it. The provider is called after commit
+(``process_refund``) with the refund's own idempotency key, so a retry after a timeout can't pay
+twice; until the provider says yes it stays pending and is retried with backoff.
+"""
+
+import logging
+from collections.abc import Mapping
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import User
+from orders.models import Checkout, Order
+from orders.services import aftersale
+from payments.exceptions import (
+    PaymentGatewayError,
+    PaymentNotRefundable,
+    RefundExceedsRefundable,
+)
+from payments.gateways import get_gateway, sanitize
+from payments.models import Payment, Refund
+from payments.services import notify
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal("0.00")
+REFUNDABLE = (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED)
+COUNTED = (Refund.Status.PENDING, Refund.Status.SUCCEEDED)
+
+
+def _sum(refunds: "object") -> Decimal:
+    return refunds.aggregate(total=Sum("amount"))["total"] or ZERO  # type: ignore[attr-defined]
+
+
+def payment_refundable(payment: Payment) -> Decimal:
+    """What is left to refund: the amount less refunds done or under way."""
+    if payment.status not in REFUNDABLE:
+        return ZERO
+    return payment.amount - _sum(payment.refunds.filter(status__in=COUNTED))
+
+
+def order_refundable(payment: Payment, order: Order) -> Decimal:
+    return min(
+        payment_refundable(payment),
+        order.total - _sum(Refund.objects.filter(order=order, status__in=COUNTED)),
+    )
+
+
+def _lock(payment_id: int) -> Payment:
+    checkout_id = Payment.objects.filter(pk=payment_id).values_list("checkout_id", flat=True)[0]
+    Checkout.objects.select_for_update().get(pk=checkout_id)  # the lock order: checkout first
+    return Payment.objects.select_for_update().select_related("payer").get(pk=payment_id)
+
+
+def _pick_order(payment: Payment, actor: User, order_id: int | None) -> Order:
+    orders = Order.objects.filter(checkout_id=payment.checkout_id).select_related("store")
+    if not actor.is_staff:
+        orders = orders.filter(store__owner=actor)
+        if not orders.exists():  # the payer, say: refunds are the seller's or staff's call
+            raise PermissionDenied
+    if order_id is not None:
+        order = orders.filter(pk=order_id).first()
+        if order is None:
+            raise ValidationError(
+                {"order_id": ["Not an order of this payment that you can refund."]}
+            )
+        return order
+    candidates = list(orders.order_by("pk")[:2])
+    if len(candidates) > 1:
+        raise ValidationError(
+            {"order_id": ["This payment paid several stores' orders: name the order to refund."]}
+        )
+    return candidates[0]
+
+
+def create_refund(
+    *,
+    payment: Payment,
+    actor: User,
+    amount: Decimal,
+    reason: str = "",
+    restock: bool = False,
+    order_id: int | None = None,
+    restock_items: Mapping[int, int] | None = None,
+) -> Refund:
+    """Staff or the owner of the refunded order's store gives money back, at most what the
+    payment and the order have left (RefundExceedsRefundable, 409, otherwise). With ``restock``
+    the order's units (all those not yet returned, or ``restock_items``: line id → units) go
+    back on sale in the same transaction. The provider is then asked (``process_refund``)."""
+    order = _pick_order(payment, actor, order_id)
+    with transaction.atomic():
+        payment = _lock(payment.pk)
+        if payment.status not in REFUNDABLE:
+            raise PaymentNotRefundable(details={"status": payment.status})
+        left = order_refundable(payment, order)
+        if amount > left:
+            raise RefundExceedsRefundable(
+                details={"refundable": str(left), "requested": str(amount), "order_id": order.pk}
+            )
+        refund = Refund.objects.create(
+            payment=payment,
+            order=order,
+            kind=Refund.Kind.MANUAL,
+            amount=amount,
+            currency=payment.currency,
+            reason=reason[:255],
+            restock=restock,
+            requested_by=actor,
+        )
+        if restock:
+            aftersale.restock_order(
+                order=order,
+                actor=actor,
+                quantities=restock_items,
+                note=f"refund {refund.pk}: {reason}"[:255],
+            )
+    logger.info(
+        "refund requested",
+        extra={"refund_id": refund.pk, "payment_id": payment.pk, "user_id": actor.pk},
+    )
+    return _try_now(refund)
+
+
+def _try_now(refund: Refund) -> Refund:
+    """Ask the provider at once; if it isn't answering, the task retries with backoff."""
+    from payments import tasks
+
+    try:
+        return process_refund(refund_id=refund.pk)
+    except PaymentGatewayError:
+        tasks.process_refund_task.apply_async(kwargs={"refund_id": refund.pk}, countdown=30)
+        refund.refresh_from_db()
+        return refund
+
+
+def refund_automatically(
+    payment: Payment,
+    *,
+    kind: str,
+    reason: str,
+    amount: Decimal | None = None,
+    order: Order | None = None,
+    actor: User | None = None,
+) -> Refund | None:
+    """A refund the system decides (late or duplicate payment, overpayment, a cancelled paid
+    order). The caller holds the checkout and payment locks; the provider is called after
+    commit. Returns None when nothing is left to refund."""
+    from payments import tasks
+
+    left = payment_refundable(payment) if order is None else order_refundable(payment, order)
+    amount = left if amount is None else min(amount, left)
+    if amount <= 0:
+        return None
+    refund = Refund.objects.create(
+        payment=payment,
+        order=order,
+        kind=kind,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason[:255],
+        requested_by=actor,
+    )
+    refund_id = refund.pk
+    transaction.on_commit(lambda: tasks.process_refund_task.delay(refund_id=refund_id))
+    logger.info("automatic refund", extra={"refund_id": refund_id, "kind": kind})
+    return refund
+
+
+def refund_cancelled_order(order: Order, actor: User | None) -> None:
+    """The orders app's hook: a paid order was cancelled (and restocked) in this transaction.
+    Its money goes back in full; an uncollected cash-on-delivery payment whose every order is
+    now cancelled is simply cancelled."""
+    payments = list(
+        Payment.objects.select_for_update()
+        .filter(checkout_id=order.checkout_id)
+        .select_related("payer")
+        .order_by("pk")
+    )
+    for payment in payments:
+        if payment.status in REFUNDABLE and order_refundable(payment, order) > 0:
+            refund_automatically(
+                payment,
+                kind=Refund.Kind.CANCELLATION,
+                reason=f"Order {order.number} was cancelled.",
+                order=order,
+                actor=actor,
+            )
+            return
+    others_live = (
+        Order.objects.filter(checkout_id=order.checkout_id)
+        .exclude(pk=order.pk)
+        .exclude(status=Order.Status.CANCELLED)
+        .exists()
+    )
+    if not others_live:
+        Payment.objects.filter(checkout_id=order.checkout_id, status__in=Payment.OPEN).update(
+            status=Payment.Status.CANCELLED, updated_at=timezone.now()
+        )
+
+
+def process_refund(*, refund_id: int) -> Refund:
+    """Ask the provider to give the money back, then record it. Safe to repeat: a settled
+    refund is left alone and the provider sees the same idempotency key. Raises
+    PaymentGatewayError if the provider isn't answering (the refund stays pending)."""
+    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    if refund.status != Refund.Status.PENDING:
+        return refund
+    Refund.objects.filter(pk=refund.pk).update(attempts=refund.attempts + 1)
+    try:
+        result = get_gateway(refund.payment.gateway).refund(refund.payment, refund)
+    except PaymentGatewayError as exc:
+        Refund.objects.filter(pk=refund.pk).update(failure_message=exc.message[:255])
+        logger.warning("refund not reached the provider", extra={"refund_id": refund.pk})
+        raise
+    with transaction.atomic():
+        payment = _lock(refund.payment_id)
+        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        if refund.status != Refund.Status.PENDING:
+            return refund
+        refund.response = sanitize(result.response)
+        refund.provider_reference = result.reference
+        refund.completed_at = timezone.now()
+        if result.status == "failed":
+            refund.status = Refund.Status.FAILED
+            refund.failure_message = (result.message or result.error_code)[:255]
+            refund.save()
+            logger.warning("refund refused by the provider", extra={"refund_id": refund.pk})
+            return refund
+        refund.status = Refund.Status.SUCCEEDED
+        refund.failure_message = ""
+        refund.save()
+        payment.refunded_amount += refund.amount
+        payment.status = (
+            Payment.Status.REFUNDED
+            if payment.refunded_amount >= payment.amount
+            else Payment.Status.PARTIALLY_REFUNDED
+        )
+        payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+        order = refund.order
+        if order is not None:
+            refunded = _sum(Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED))
+            if refunded >= order.total and order.status != Order.Status.CANCELLED:
+                aftersale.mark_order_refunded(
+                    order=order, actor=refund.requested_by, note=refund.reason
+                )
+        notify.payment_refunded(payment, amount=refund.amount, reason=refund.reason,
+                                kind=refund.kind)  # fmt: skip
+    logger.info("refund succeeded", extra={"refund_id": refund.pk, "payment_id": payment.pk})
+    return refund
