@@ -1,16 +1,16 @@
 """Checkout and the payment window under real parallel connections (MariaDB)."""
 
-import threading
 from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from authentication import services as auth_services
+from core.tests.concurrency import race
 from orders.models import Checkout, Order
 from orders.services import checkout as checkout_services
 from products.models import Reservation, Size, StockMovement
@@ -30,27 +30,6 @@ ADDRESS = {
     "city": "Khartoum",
     "country": "Sudan",
 }
-
-
-def race(count: int, work) -> list:  # type: ignore[no-untyped-def]
-    start = threading.Barrier(count)
-    results: list = []
-
-    def runner(index: int) -> None:
-        try:
-            start.wait(timeout=30)
-            results.append(work(index))
-        except Exception as exc:  # collected and asserted on
-            results.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    return results
 
 
 def assert_stock_consistent(size: Size) -> None:

@@ -147,7 +147,8 @@ def _schedule_expiry(payment: Payment) -> None:
 
     payment_id, eta = payment.pk, payment.expires_at
     transaction.on_commit(
-        lambda: tasks.expire_payment_task.apply_async(kwargs={"payment_id": payment_id}, eta=eta)
+        lambda: tasks.expire_payment_task.apply_async(kwargs={"payment_id": payment_id}, eta=eta),
+        robust=True,  # a broker hiccup must not fail the request: the beat sweep is the backstop
     )
 
 
@@ -194,14 +195,19 @@ def charge(*, payment: Payment, data: Mapping[str, Any]) -> Payment:
             raise PaymentClosed(details={"status": payment.status})
         raise PaymentInProgress()
     try:
-        result = provider.confirm(payment, data)
-    except PaymentGatewayError as exc:
-        record_attempt(payment, PaymentAttempt.Action.CONFIRM, outcome="error",
-                       error_code=exc.code, message=exc.message)  # fmt: skip
-        raise
+        try:
+            result = provider.confirm(payment, data)
+        except PaymentGatewayError as exc:
+            record_attempt(payment, PaymentAttempt.Action.CONFIRM, outcome="error",
+                           error_code=exc.code, message=exc.message)  # fmt: skip
+            raise
+        return apply_result(
+            payment_id=payment.pk, result=result, action=PaymentAttempt.Action.CONFIRM
+        )
     finally:
+        # Released only once the outcome is recorded: a click arriving in between finds the
+        # payment succeeded, not open again.
         Payment.objects.filter(pk=payment.pk).update(confirming_until=None)
-    return apply_result(payment_id=payment.pk, result=result, action=PaymentAttempt.Action.CONFIRM)
 
 
 def apply_result(*, payment_id: int, result: GatewayResult, action: str) -> Payment:

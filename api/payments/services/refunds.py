@@ -135,7 +135,13 @@ def _try_now(refund: Refund) -> Refund:
     try:
         return process_refund(refund_id=refund.pk)
     except PaymentGatewayError:
-        tasks.process_refund_task.apply_async(kwargs={"refund_id": refund.pk}, countdown=30)
+        refund_id = refund.pk
+        transaction.on_commit(
+            lambda: tasks.process_refund_task.apply_async(
+                kwargs={"refund_id": refund_id}, countdown=30
+            ),
+            robust=True,
+        )
         refund.refresh_from_db()
         return refund
 
@@ -168,7 +174,9 @@ def refund_automatically(
         requested_by=actor,
     )
     refund_id = refund.pk
-    transaction.on_commit(lambda: tasks.process_refund_task.delay(refund_id=refund_id))
+    transaction.on_commit(
+        lambda: tasks.process_refund_task.delay(refund_id=refund_id), robust=True
+    )
     logger.info("automatic refund", extra={"refund_id": refund_id, "kind": kind})
     return refund
 

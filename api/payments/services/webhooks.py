@@ -57,7 +57,10 @@ def receive_event(
 def _enqueue(event_pk: int) -> None:
     from payments import tasks
 
-    transaction.on_commit(lambda: tasks.process_webhook_event_task.delay(event_pk=event_pk))
+    # Robust: the event is stored either way, and the beat sweep picks up what was never queued.
+    transaction.on_commit(
+        lambda: tasks.process_webhook_event_task.delay(event_pk=event_pk), robust=True
+    )
 
 
 def process_event(*, event_pk: int) -> str:

@@ -1,0 +1,174 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from orders.models import Order
+from payments.models import Payment, WebhookEvent
+from payments.tests.helpers import DECLINED_CARD, confirm, create, place, signed_webhook
+from products.models import Size
+from products.tests.factories import make_product
+from stores.tests.factories import StoreFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def pay(client: APIClient, user, *products) -> Payment:
+    payment_id = create(client, place(user, *products)).json()["id"]
+    assert confirm(client, payment_id).status_code == 200
+    return Payment.objects.get(pk=payment_id)
+
+
+def test_analytics_for_staff_and_for_a_store_owner(
+    auth_client: APIClient, user, make_auth_client, staff_client, django_assert_max_num_queries
+):
+    mine, theirs = make_product(stock=20), make_product(stock=20)
+    owner = make_auth_client(mine.store.owner)
+    yesterday = timezone.now() - timedelta(days=1)
+    with time_machine.travel(yesterday, tick=False):
+        buyer = make_auth_client(user)
+        pay(buyer, user, mine, theirs)  # 100 + 100, one payment
+        failed = create(buyer, place(user, mine)).json()["id"]
+        signed_webhook(
+            APIClient(),
+            {"id": "evt_f", "type": "payment.failed", "data": {"payment_id": failed}},
+        )
+    payment = pay(auth_client, user, mine)
+    owner.post(f"/api/payments/{payment.pk}/refund/", {"amount": "30.00"}, format="json")
+
+    with django_assert_max_num_queries(6):
+        as_staff = staff_client.get("/api/payments/analytics/")
+    with django_assert_max_num_queries(7):
+        as_owner = owner.get("/api/payments/analytics/")
+
+    assert as_staff.status_code == 200
+    staff = as_staff.json()
+    assert staff["totals"] == [
+        {
+            "currency": "SDG",
+            "revenue": "300.00",
+            "orders": 3,
+            "refunded": "30.00",
+            "refunds": 1,
+            "net": "270.00",
+            "payments_succeeded": 2,
+            "payments_failed": 1,
+            "success_rate": 0.6667,
+        }
+    ]
+    assert [(d["date"], d["revenue"], d["refunded"]) for d in staff["by_day"]] == [
+        (yesterday.date().isoformat(), "200.00", "0.00"),
+        (timezone.now().date().isoformat(), "100.00", "30.00"),
+    ]
+    mine_only = as_owner.json()["totals"][0]
+    assert mine_only["revenue"] == "200.00"  # their two orders, not the other store's
+    assert mine_only["orders"] == 2
+    assert mine_only["refunded"] == "30.00"
+
+
+def test_analytics_range_and_permissions(
+    auth_client: APIClient, make_auth_client, staff_client
+):
+    store = StoreFactory()
+    owner = make_auth_client(store.owner)
+    other_store = StoreFactory()
+
+    assert auth_client.get("/api/payments/analytics/").status_code == 403  # no store
+    assert owner.get(f"/api/payments/analytics/?store={other_store.pk}").status_code == 404
+    assert owner.get(f"/api/payments/analytics/?store={store.pk}").status_code == 200
+    bad = staff_client.get("/api/payments/analytics/?from=2026-02-01&to=2026-01-01")
+    assert bad.status_code == 400
+    assert "from" in bad.json()["details"]
+    assert staff_client.get("/api/payments/analytics/?from=2024-01-01&to=2026-01-01").status_code == (
+        400
+    )
+    assert staff_client.get("/api/payments/analytics/?from=yesterday").status_code == 400
+    empty = staff_client.get("/api/payments/analytics/?from=2020-01-01&to=2020-01-31").json()
+    assert empty["from"] == "2020-01-01"
+    assert empty["totals"] == []
+    assert empty["by_day"] == []
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, staff_user):  # type: ignore[no-untyped-def]
+    staff_user.is_superuser = True
+    staff_user.save()
+    client.force_login(staff_user)
+    return client
+
+
+def test_admin_pages_show_payments_refunds_and_the_inbox(
+    admin_client, auth_client: APIClient, user
+):
+    payment_id = create(auth_client, place(user)).json()["id"]
+    confirm(auth_client, payment_id, DECLINED_CARD)
+    signed_webhook(
+        APIClient(), {"id": "evt_1", "type": "payment.succeeded", "data": {"payment_id": payment_id}}
+    )
+
+    for url in (
+        "/admin/payments/payment/",
+        f"/admin/payments/payment/{payment_id}/change/",
+        "/admin/payments/refund/",
+        "/admin/payments/webhookevent/",
+        f"/admin/payments/webhookevent/{WebhookEvent.objects.get().pk}/change/",
+    ):
+        assert admin_client.get(url).status_code == 200, url
+    page = admin_client.get(f"/admin/payments/payment/{payment_id}/change/").content.decode()
+    assert "card_declined" in page
+    assert DECLINED_CARD not in page
+
+
+def test_admin_refund_action_refunds_through_the_service(admin_client, auth_client, user):
+    product = make_product(stock=5)
+    payment = pay(auth_client, user, product)
+
+    response = admin_client.post(
+        "/admin/payments/payment/",
+        {"action": "refund_in_full", "_selected_action": [payment.pk]},
+    )
+
+    assert response.status_code == 302
+    payment.refresh_from_db()
+    assert payment.status == "refunded"
+    assert Order.objects.get().status == "refunded"
+    assert Size.objects.get(product=product).on_hand == 4  # refunded, not restocked
+
+
+def test_admin_replays_a_dead_letter(admin_client, auth_client, user, settings):
+    payment_id = create(auth_client, place(user)).json()["id"]
+    event = WebhookEvent.objects.create(
+        provider="test",
+        event_id="evt_dead",
+        type="payment.succeeded",
+        payload={"id": "evt_dead", "type": "payment.succeeded", "data": {"payment_id": payment_id}},
+        status=WebhookEvent.Status.DEAD,
+        attempts=6,
+        last_error="PaymentNotFound",
+    )
+
+    admin_client.post(
+        "/admin/payments/webhookevent/", {"action": "replay", "_selected_action": [event.pk]}
+    )
+
+    event.refresh_from_db()
+    assert event.status == "processed"
+    assert Payment.objects.get(pk=payment_id).status == "succeeded"
+
+
+def test_payments_cannot_be_added_or_edited_in_the_admin(admin_client, auth_client, user):
+    payment_id = create(auth_client, place(user)).json()["id"]
+
+    assert admin_client.get("/admin/payments/payment/add/").status_code == 403
+    admin_client.post(
+        f"/admin/payments/payment/{payment_id}/change/", {"status": "succeeded", "amount": "1"}
+    )
+
+    payment = Payment.objects.get(pk=payment_id)
+    assert payment.status == "pending"
+    assert str(payment.amount) == "100.00"

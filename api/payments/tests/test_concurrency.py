@@ -1,0 +1,214 @@
+"""Payments under real parallel connections (MariaDB): duplicate webhooks, double clicks,
+success racing expiry, refunds racing for the last of the money."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import connection
+from django.db.models import Sum
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+from authentication import services as auth_services
+from core.tests.concurrency import race
+from orders.models import Checkout, Order
+from orders.services import checkout as checkout_services
+from orders.services import transitions
+from orders.tests.test_concurrency import assert_stock_consistent
+from payments.gateways import test as test_gateway
+from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
+from payments.services import payments as payment_services
+from payments.services import refunds
+from payments.tests.helpers import GOOD_CARD, place
+from products.models import Size
+from products.tests.factories import make_product
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "mysql", reason="needs real parallel connections (MariaDB tier)"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
+    client = APIClient()
+    token = auth_services.issue_tokens(user=user).access
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def open_payment(buyer, product, quantity: int = 1) -> Payment:  # type: ignore[no-untyped-def]
+    checkout = place(buyer, product, quantity=quantity)
+    return payment_services.create_payment(payer=buyer, checkout_id=checkout.pk, gateway="test")
+
+
+def webhook(event: dict) -> int:
+    body = json.dumps(event).encode()
+    signature = test_gateway.sign(body, settings.PAYMENT_TEST_WEBHOOK_SECRET)
+    return (
+        APIClient()
+        .generic(
+            "POST",
+            "/api/payments/webhook/",
+            body,
+            content_type="application/json",
+            headers={"X-Signature": signature},
+        )
+        .status_code
+    )
+
+
+def test_the_same_event_delivered_eight_times_at_once_is_stored_and_applied_once():
+    product = make_product(stock=5)
+    buyer = UserFactory()
+    payment = open_payment(buyer, product, quantity=2)
+    event = {"id": "evt_dup", "type": "payment.succeeded", "data": {"payment_id": payment.pk}}
+
+    statuses = race(8, lambda _: webhook(event))
+
+    assert statuses == [200] * 8
+    assert WebhookEvent.objects.count() == 1
+    assert PaymentAttempt.objects.filter(payment=payment, action="webhook").count() == 1
+    size = Size.objects.get(product=product)
+    assert (size.on_hand, size.reserved) == (3, 0)
+    assert_stock_consistent(size)
+
+
+def test_a_double_clicked_confirm_charges_once():
+    product = make_product(stock=5)
+    buyer = UserFactory()
+    payment = open_payment(buyer, product)
+    clients = [client_for(buyer) for _ in range(6)]
+
+    def click(index: int) -> int:
+        return (
+            clients[index]
+            .post(
+                "/api/payments/confirm/",
+                {"payment_id": payment.pk, "card_number": GOOD_CARD},
+                format="json",
+            )
+            .status_code
+        )
+
+    statuses = race(6, click)
+
+    # Each click either charged, found the charge done, or was told another is in flight.
+    assert set(statuses) <= {200, 409}
+    assert 200 in statuses
+    charges = PaymentAttempt.objects.filter(payment=payment, action="confirm", outcome="succeeded")
+    assert charges.count() == 1
+    assert Payment.objects.get(pk=payment.pk).status == "succeeded"
+    assert Size.objects.get(product=product).on_hand == 4
+
+
+def test_success_and_failure_events_racing_end_with_the_money_recorded():
+    product = make_product(stock=20)
+    buyer = UserFactory()
+    payments = [open_payment(buyer, product) for _ in range(5)]
+
+    def deliver(index: int) -> int:
+        payment = payments[index // 2]
+        kind = "payment.succeeded" if index % 2 else "payment.failed"
+        return webhook({"id": f"evt_{index}", "type": kind, "data": {"payment_id": payment.pk}})
+
+    statuses = race(10, deliver)
+
+    assert statuses == [200] * 10
+    for payment in Payment.objects.all():
+        # Whichever came first, the provider's success is the truth and the checkout is paid.
+        assert payment.status == "succeeded"
+        assert Checkout.objects.get(pk=payment.checkout_id).status == "paid"
+    size = Size.objects.get(product=product)
+    assert size.on_hand == 15
+    assert_stock_consistent(size)
+
+
+def test_success_racing_the_expiry_sweep_settles_each_checkout_once():
+    product = make_product(stock=100)
+    buyer = UserFactory()
+    payments = [open_payment(buyer, product) for _ in range(8)]
+    moment = payments[-1].expires_at + timedelta(seconds=1)
+
+    def settle(index: int) -> str:
+        payment = payments[index // 2]
+        with time_machine.travel(moment, tick=False):
+            if index % 2:
+                payment_services.record_success(payment_id=payment.pk)
+                return "paid"
+            checkout_services.expire_checkout(checkout_id=payment.checkout_id)
+            return "expired"
+
+    results = race(16, settle)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    # Late but the stock was free: every checkout ends paid (re-reserved if expiry came first).
+    assert set(Checkout.objects.values_list("status", flat=True)) == {"paid"}
+    assert set(Order.objects.values_list("status", flat=True)) == {"paid"}
+    assert not Refund.objects.exists()
+    size = Size.objects.get(product=product)
+    assert size.on_hand == 92
+    assert_stock_consistent(size)
+
+
+def test_two_refunds_racing_for_the_last_of_a_payment_leave_it_never_over_refunded():
+    product = make_product(stock=5)
+    buyer = UserFactory()
+    payment = open_payment(buyer, product)  # 100.00
+    payment_services.record_success(payment_id=payment.pk)
+    owner = product.store.owner
+
+    def take(index: int) -> str:
+        try:
+            refunds.create_refund(payment=payment, actor=owner, amount=Decimal("60.00"))
+        except refunds.RefundExceedsRefundable:
+            return "409"
+        return "201"
+
+    results = race(6, take)
+
+    assert sorted(results) == ["201"] + ["409"] * 5
+    payment.refresh_from_db()
+    assert payment.refunded_amount == Decimal("60.00")
+    assert payment.status == "partially_refunded"
+
+
+def test_a_buyer_cancelling_while_the_owner_refunds_refunds_at_most_once():
+    product = make_product(stock=50)
+    buyer = UserFactory()
+    payments = []
+    for _ in range(5):
+        payment = open_payment(buyer, product)
+        payment_services.record_success(payment_id=payment.pk)
+        payments.append(payment)
+    owner = product.store.owner
+
+    def settle(index: int) -> str:
+        payment = payments[index // 2]
+        order = Order.objects.get(checkout_id=payment.checkout_id)
+        try:
+            if index % 2:
+                transitions.change_order_status(order=order, actor=buyer, to_status="cancelled")
+                return "cancelled"
+            refunds.create_refund(
+                payment=payment, actor=owner, amount=Decimal("100.00"), restock=True
+            )
+            return "refunded"
+        except Exception as exc:  # the loser is refused: already refunded, or not cancellable
+            return type(exc).__name__
+
+    results = race(10, settle)
+
+    assert "OperationalError" not in results  # no deadlock
+    for payment in Payment.objects.all():
+        total = payment.refunds.filter(status="succeeded").aggregate(t=Sum("amount"))["t"]
+        assert total == Decimal("100.00")
+        assert payment.status == "refunded"
+    size = Size.objects.get(product=product)
+    assert size.on_hand == 50  # every unit back exactly once
+    assert_stock_consistent(size)
