@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests."""
 
+import io
+import logging
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -65,3 +67,18 @@ def auth_client(user: User, make_auth_client: Callable[[User], APIClient]) -> AP
 @pytest.fixture
 def staff_client(staff_user: User, make_auth_client: Callable[[User], APIClient]) -> APIClient:
     return make_auth_client(staff_user)
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """What the configured console handler writes (JSON lines here, filters included), with
+    every logger let through at DEBUG."""
+    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
+    assert isinstance(handler, logging.StreamHandler)
+    stream = io.StringIO()
+    root = logging.getLogger()
+    old_stream, old_level = handler.setStream(stream), root.level
+    root.setLevel(logging.DEBUG)
+    yield stream
+    handler.setStream(old_stream)
+    root.setLevel(old_level)

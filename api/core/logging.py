@@ -33,7 +33,10 @@ class JsonFormatter(_JsonFormatter):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
-_SENSITIVE_KEY = re.compile(r"pass|secret|token|code|authorization|cookie|session", re.I)
+# "code" alone (a one-time code), not status_code or error_code.
+_SENSITIVE_KEY = re.compile(
+    r"pass|secret|token|authorization|cookie|session|^(otp_|one_time_)?codes?$", re.I
+)
 _STANDARD_ATTRS = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
     "asctime",

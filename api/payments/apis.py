@@ -56,6 +56,7 @@ class PaymentCreateApi(APIView):
         responses={
             201: PaymentSerializer,
             **error_responses(
+                (404, "not_found"),
                 (409, "checkout_expired"),
                 (422, "idempotency_key_reused"),
                 GATEWAY_ERROR,
@@ -88,6 +89,7 @@ class PaymentConfirmApi(APIView):
             200: PaymentSerializer,
             **error_responses(
                 (402, "payment_declined"),
+                (404, "not_found"),
                 (409, "checkout_expired"),
                 (422, "idempotency_key_reused"),
                 GATEWAY_ERROR,
@@ -219,7 +221,8 @@ class AnalyticsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         user = _user(request)
-        query = AnalyticsQuerySerializer(data=request.query_params)
+        # A plain dict: "?to=" is then an invalid date (400), not silently "no date".
+        query = AnalyticsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         store_id = query.validated_data.get("store")
         if not user.is_staff:

@@ -1,8 +1,5 @@
 """No password, code or token reaches the logs, whatever the level."""
 
-import io
-import logging
-
 import pytest
 from django.core import mail
 from rest_framework.test import APIClient
@@ -10,20 +7,6 @@ from rest_framework.test import APIClient
 from authentication.tests.conftest import PASSWORD, bearer, code_sent_to, login, register
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def log_output():
-    """What the configured console handler writes (JSON lines here, filters included), with
-    every logger let through at DEBUG."""
-    handler = next(h for h in logging.getLogger().handlers if h.name == "console")
-    stream = io.StringIO()
-    root = logging.getLogger()
-    old_stream, old_level = handler.setStream(stream), root.level
-    root.setLevel(logging.DEBUG)
-    yield stream
-    handler.setStream(old_stream)
-    root.setLevel(old_level)
 
 
 def test_the_account_flows_log_no_secrets(api_client: APIClient, log_output, google):

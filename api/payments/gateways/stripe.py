@@ -33,7 +33,9 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "Stripe-Signature"
 TOLERANCE_SECONDS = 300
-http_client = httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0))
+# Calls run inside web requests: with the SDK's two retries a hung Stripe holds a request for
+# about half a minute at most, not the minutes of the SDK's own 80 s default.
+http_client = httpx.Client(timeout=httpx.Timeout(8.0, connect=3.0))
 
 # PaymentIntent status → Payment status.
 STATUSES = {
@@ -66,7 +68,12 @@ class _HttpxClient(stripe.HTTPClient):
                 method, url, headers=dict(headers or {}), content=post_data
             )
         except httpx.HTTPError as exc:
-            raise stripe.APIConnectionError(f"Stripe unreachable: {type(exc).__name__}") from exc
+            # should_retry: the SDK retries (max_network_retries) only errors flagged so, as its
+            # own clients flag every network error. Safe: each retry of a POST carries the same
+            # Idempotency-Key, so Stripe replays work it already did instead of redoing it.
+            raise stripe.APIConnectionError(
+                f"Stripe unreachable: {type(exc).__name__}", should_retry=True
+            ) from exc
         return response.text, response.status_code, response.headers
 
     def request_stream(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
@@ -120,7 +127,13 @@ class StripeGateway(PaymentGateway):
                 params={
                     "amount": to_minor_units(payment.amount, payment.currency),
                     "currency": payment.currency.lower(),
-                    "automatic_payment_methods": {"enabled": True},
+                    "automatic_payment_methods": {
+                        "enabled": True,
+                        # Stripe refuses to confirm an intent that allows redirect-based methods
+                        # without a return_url: with none to give, only methods that never leave
+                        # the page (cards still do 3-D Secure in place, through Stripe.js).
+                        "allow_redirects": "always" if settings.STRIPE_RETURN_URL else "never",
+                    },
                     "description": f"Sudamall checkout {payment.checkout_id}",
                     "metadata": {
                         "payment_id": str(payment.pk),
@@ -136,6 +149,7 @@ class StripeGateway(PaymentGateway):
     def confirm(self, payment: Any, data: Mapping[str, Any]) -> GatewayResult:
         intents = _client().v1.payment_intents
         method = data.get("payment_method")
+        tries = payment.attempts.filter(action="confirm").count() + 1
         params: dict[str, Any] = {"payment_method": str(method)}
         if settings.STRIPE_RETURN_URL:  # where a redirect-based method (3-D Secure) comes back
             params["return_url"] = settings.STRIPE_RETURN_URL
@@ -144,7 +158,9 @@ class StripeGateway(PaymentGateway):
                 intent = intents.confirm(
                     payment.provider_reference,
                     params=params,  # type: ignore[arg-type]
-                    options={"idempotency_key": f"sudamall-payment-{payment.pk}-confirm-{method}"},
+                    # One key per try: the SDK's retries of this call share it, while a new
+                    # try after a decline isn't answered with the stored decline.
+                    options={"idempotency_key": f"sudamall-payment-{payment.pk}-confirm-{tries}"},
                 )
             else:
                 intent = intents.retrieve(payment.provider_reference)

@@ -68,9 +68,7 @@ def test_analytics_for_staff_and_for_a_store_owner(
     assert mine_only["refunded"] == "30.00"
 
 
-def test_analytics_range_and_permissions(
-    auth_client: APIClient, make_auth_client, staff_client
-):
+def test_analytics_range_and_permissions(auth_client: APIClient, make_auth_client, staff_client):
     store = StoreFactory()
     owner = make_auth_client(store.owner)
     other_store = StoreFactory()
@@ -81,9 +79,9 @@ def test_analytics_range_and_permissions(
     bad = staff_client.get("/api/payments/analytics/?from=2026-02-01&to=2026-01-01")
     assert bad.status_code == 400
     assert "from" in bad.json()["details"]
-    assert staff_client.get("/api/payments/analytics/?from=2024-01-01&to=2026-01-01").status_code == (
-        400
-    )
+    assert staff_client.get(
+        "/api/payments/analytics/?from=2024-01-01&to=2026-01-01"
+    ).status_code == (400)
     assert staff_client.get("/api/payments/analytics/?from=yesterday").status_code == 400
     empty = staff_client.get("/api/payments/analytics/?from=2020-01-01&to=2020-01-31").json()
     assert empty["from"] == "2020-01-01"
@@ -108,7 +106,8 @@ def test_admin_pages_show_payments_refunds_and_the_inbox(
     payment_id = create(auth_client, place(user)).json()["id"]
     confirm(auth_client, payment_id, DECLINED_CARD)
     signed_webhook(
-        APIClient(), {"id": "evt_1", "type": "payment.succeeded", "data": {"payment_id": payment_id}}
+        APIClient(),
+        {"id": "evt_1", "type": "payment.succeeded", "data": {"payment_id": payment_id}},
     )
 
     for url in (

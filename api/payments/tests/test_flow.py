@@ -142,9 +142,7 @@ def test_a_paid_checkout_takes_no_second_payment(auth_client: APIClient, user):
     assert again.json()["code"] == "checkout_not_payable"
 
 
-def test_someone_elses_checkout_or_payment_is_404(
-    auth_client: APIClient, user, make_auth_client
-):
+def test_someone_elses_checkout_or_payment_is_404(auth_client: APIClient, user, make_auth_client):
     checkout = place(user)
     payment_id = create(auth_client, checkout).json()["id"]
     stranger = make_auth_client(UserFactory())
@@ -272,7 +270,7 @@ def test_the_stores_owner_and_staff_see_the_payment(
     assert owner.get("/api/payments/").json()["count"] == 0  # the list is one's own payments
 
 
-# --- cash on delivery ------------------------------------------------------------------------------
+# --- cash on delivery ---------------------------------------------------------------------------
 
 
 def test_cash_on_delivery_commits_stock_and_the_owner_collects(
@@ -320,7 +318,7 @@ def test_cancelling_an_uncollected_cash_order_restocks_and_closes_the_payment(
     assert not Payment.objects.get(pk=payment_id).refunds.exists()  # no money had moved
 
 
-# --- the window -------------------------------------------------------------------------------------
+# --- the window -----------------------------------------------------------------------------------
 
 
 def test_an_open_payment_is_cancelled_when_the_window_closes(auth_client: APIClient, user):
@@ -342,9 +340,7 @@ def test_an_open_payment_is_cancelled_when_the_window_closes(auth_client: APICli
     assert closed.json()["code"] == "payment_closed"
 
 
-def test_a_sibling_payment_is_closed_once_another_paid_the_checkout(
-    auth_client: APIClient, user
-):
+def test_a_sibling_payment_is_closed_once_another_paid_the_checkout(auth_client: APIClient, user):
     from payments.tasks import payments_sweep_task
 
     checkout = place(user)

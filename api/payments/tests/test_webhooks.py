@@ -100,9 +100,7 @@ def test_a_signed_body_that_is_not_an_event_is_400(api_client: APIClient):
     assert not WebhookEvent.objects.exists()
 
 
-def test_the_same_event_twice_is_200_and_processed_once(
-    api_client: APIClient, payment: Payment
-):
+def test_the_same_event_twice_is_200_and_processed_once(api_client: APIClient, payment: Payment):
     first = signed_webhook(api_client, event(payment.pk))
     second = signed_webhook(api_client, event(payment.pk))
 
@@ -225,3 +223,23 @@ def test_provider_webhooks_are_400_when_the_provider_is_not_configured(api_clien
 
         assert response.status_code == 400
     assert not WebhookEvent.objects.exists()
+
+
+def test_payment_flows_log_no_card_numbers_or_secrets(
+    api_client: APIClient, auth_client: APIClient, user, log_output
+):
+    from django.conf import settings
+
+    from payments.tests.helpers import DECLINED_CARD, GOOD_CARD, confirm
+
+    payment_id = create(auth_client, place(user)).json()["id"]
+    confirm(auth_client, payment_id, DECLINED_CARD)
+    confirm(auth_client, payment_id, GOOD_CARD)
+    signed_webhook(api_client, event(payment_id, event_id="evt_logged"))
+    signed_webhook(api_client, event(payment_id), secret="whsec_forged")
+
+    output = log_output.getvalue()
+    assert '"payment_id"' in output  # the flows did log
+    assert '"status_code": 402' in output  # and status codes are not mistaken for secrets
+    for secret in (GOOD_CARD, DECLINED_CARD, settings.PAYMENT_TEST_WEBHOOK_SECRET):
+        assert secret not in output
