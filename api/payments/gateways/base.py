@@ -62,6 +62,9 @@ class PaymentGateway(ABC):
     def is_enabled(self) -> bool:
         return True
 
+    def supports_currency(self, currency: str) -> bool:
+        return True
+
     @abstractmethod
     def create(self, payment: "Payment") -> GatewayResult: ...
 

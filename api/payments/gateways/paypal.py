@@ -36,16 +36,43 @@ from payments.gateways.base import EventOutcome, GatewayResult, PaymentGateway, 
 
 logger = logging.getLogger(__name__)
 
-http_client = httpx.Client(timeout=httpx.Timeout(20.0, connect=5.0))
+http_client = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
 TOKEN_CACHE_KEY = "paypal:access-token"  # noqa: S105 - a cache key, not a secret
 CERT_HOSTS = frozenset(
     {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
 )
 TOLERANCE_SECONDS = 300
-
-
-class _Unauthorized(Exception):
-    pass
+# PayPal's currency codes reference: "This currency does not support decimals."
+NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
+# What PayPal can charge (its currency codes reference); anything else is refused up front.
+CURRENCIES = frozenset(
+    [
+        "AUD",
+        "BRL",
+        "CAD",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "HKD",
+        "HUF",
+        "ILS",
+        "JPY",
+        "MYR",
+        "MXN",
+        "TWD",
+        "NZD",
+        "NOK",
+        "PHP",
+        "PLN",
+        "GBP",
+        "SGD",
+        "SEK",
+        "CHF",
+        "THB",
+        "USD",
+    ]
+)
 
 
 def _token(*, fresh: bool = False) -> str:
@@ -95,6 +122,14 @@ def _call(method: str, path: str, *, request_id: str = "", json_body: Any = None
     raise PaymentGatewayError(details={"provider": "paypal"})  # pragma: no cover
 
 
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {"status_code": response.status_code}
+    return body if isinstance(body, dict) else {"body": body}
+
+
 def _issue(response: httpx.Response) -> str:
     try:
         details = response.json().get("details") or [{}]
@@ -122,7 +157,11 @@ def _capture_result(order: Mapping[str, Any]) -> GatewayResult:
 
 
 def _amount(value: Any, currency: str) -> dict[str, str]:
-    return {"currency_code": currency.upper(), "value": f"{value:.2f}"}
+    currency = currency.upper()
+    # PayPal refuses any decimal point in these (DECIMALS_NOT_SUPPORTED), even "100.00". A
+    # fractional amount keeps its decimals: PayPal refuses it rather than us rounding the charge.
+    places = 0 if currency in NO_DECIMALS and value == int(value) else 2
+    return {"currency_code": currency, "value": f"{value:.{places}f}"}
 
 
 class PayPalGateway(PaymentGateway):
@@ -130,6 +169,9 @@ class PayPalGateway(PaymentGateway):
 
     def is_enabled(self) -> bool:
         return bool(settings.PAYPAL_CLIENT_ID and settings.PAYPAL_CLIENT_SECRET)
+
+    def supports_currency(self, currency: str) -> bool:
+        return currency.upper() in CURRENCIES
 
     def create(self, payment: Any) -> GatewayResult:
         response = _call(
@@ -175,10 +217,13 @@ class PayPalGateway(PaymentGateway):
 
     def confirm(self, payment: Any, data: Mapping[str, Any]) -> GatewayResult:
         """Capture the approved order."""
+        tries = payment.attempts.filter(action="confirm").count() + 1
         response = _call(
             "POST",
             f"/v2/checkout/orders/{payment.provider_reference}/capture",
-            request_id=f"sudamall-payment-{payment.pk}-capture",
+            # One id per try: a retry after a timeout replays the same capture, while a new try
+            # after the buyer approves again isn't answered with the stored refusal.
+            request_id=f"sudamall-payment-{payment.pk}-capture-{tries}",
         )
         if response.status_code in (200, 201):
             return _capture_result(response.json())
@@ -226,7 +271,7 @@ class PayPalGateway(PaymentGateway):
         )
         if response.status_code not in (200, 201):
             return GatewayResult(status="failed", error_code=_issue(response).lower(),
-                                 message=_issue(response), response=response.json())  # fmt: skip
+                                 message=_issue(response), response=_json(response))  # fmt: skip
         body = response.json()
         status = "failed" if body.get("status") in ("CANCELLED", "FAILED") else "succeeded"
         return GatewayResult(status=status, reference=body.get("id", ""), response=body)

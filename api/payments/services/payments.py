@@ -75,6 +75,15 @@ def _check_payable(checkout: Checkout) -> None:
         raise CheckoutExpired(details={"payment_deadline": checkout.payment_deadline})
 
 
+def payable(checkout_id: int) -> bool:
+    """Whether the checkout still waits for a payment (not paid, cancelled or past its window)."""
+    try:
+        _check_payable(Checkout.objects.get(pk=checkout_id))
+    except (CheckoutExpired, CheckoutNotPayable):
+        return False
+    return True
+
+
 # --- create ---------------------------------------------------------------------------------------
 
 
@@ -88,6 +97,11 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
         if checkout is None:
             raise Http404
         _check_payable(checkout)
+        if not provider.supports_currency(checkout.currency):
+            raise GatewayUnavailable(
+                f"{provider.name} can't take payments in {checkout.currency}.",
+                details={"gateway": gateway, "currency": checkout.currency},
+            )
         fee = compute_fee(gateway, checkout.total)
         payment = Payment.objects.create(
             checkout=checkout,

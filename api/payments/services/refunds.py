@@ -174,9 +174,7 @@ def refund_automatically(
         requested_by=actor,
     )
     refund_id = refund.pk
-    transaction.on_commit(
-        lambda: tasks.process_refund_task.delay(refund_id=refund_id), robust=True
-    )
+    transaction.on_commit(lambda: tasks.process_refund_task.delay(refund_id=refund_id), robust=True)
     logger.info("automatic refund", extra={"refund_id": refund_id, "kind": kind})
     return refund
 

@@ -105,7 +105,9 @@ def process_event(*, event_pk: int) -> str:
         payment_services.record_cancelled(payment_id=payment.pk, action=action, result=result)
     elif outcome.outcome == "approved":
         # PayPal: the buyer approved; the capture is ours to make.
-        if payment.status in Payment.OPEN:
+        # Only while the checkout still waits for this money: capturing for a checkout paid
+        # otherwise, or past its window, would take money only to give it back (less fees).
+        if payment.status in Payment.OPEN and payment_services.payable(payment.checkout_id):
             # A decline is recorded on the payment; a confirm in flight is the buyer capturing it.
             with contextlib.suppress(PaymentDeclined, PaymentInProgress, PaymentClosed):
                 payment_services.charge(payment=payment, data={})
