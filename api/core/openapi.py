@@ -18,6 +18,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 ERROR_COMPONENT = "Error"
+# An operation extension marking a provider webhook (see add_error_responses).
+RAW_WEBHOOK = "x-raw-webhook"
 
 ErrorSerializer = inline_serializer(
     name=ERROR_COMPONENT,
@@ -86,13 +88,16 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             if method not in {"get", "put", "patch", "post", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            wanted = {"429"}
+            # Provider webhooks: the raw body is read as sent (no parser, so no 415) and they
+            # are not throttled (no 429).
+            raw_webhook = operation.pop(RAW_WEBHOOK, False)
+            wanted = set() if raw_webhook else {"429"}
             if method in {"put", "patch", "post"} or any(
                 p.get("in") == "query" for p in operation.get("parameters", [])
             ):
                 wanted.add("400")
             if method in {"put", "patch", "post"} and "requestBody" in operation:
-                wanted.add("415")
+                wanted |= set() if raw_webhook else {"415"}
             if {} not in operation.get("security", [{}]):
                 wanted |= {"401", "403"}
             if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.idempotency import idempotent
-from core.openapi import error_responses, idempotency_key_parameter, paginated
+from core.openapi import RAW_WEBHOOK, error_responses, idempotency_key_parameter, paginated
 from core.pagination import PageNumberPagination
 from payments import selectors
 from payments.gateways import compute_fee, enabled_gateways
@@ -279,6 +279,7 @@ def _webhook_schema(summary: str, description: str, body: Any = OpenApiTypes.OBJ
         request={"application/json": body},
         responses={200: WebhookAckSerializer, **error_responses((400, "invalid_signature"))},
         auth=[],
+        extensions={RAW_WEBHOOK: True},
     )
 
 
