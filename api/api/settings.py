@@ -12,6 +12,7 @@ cookie/HSTS/SSL settings below apply, so ``manage.py check --deploy`` passes.
 Every variable is documented in ``.env.example`` at the repository root.
 """
 
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -436,6 +437,12 @@ PAYPAL_CANCEL_URL = env("PAYPAL_CANCEL_URL", default="http://localhost:3000/chec
 # Webhook processing tries before an event becomes a dead letter; refund tries at the provider.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
 REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=8)
+# Starts every idempotency key and request id sent to providers. Unique per deployment (derived
+# from SECRET_KEY by default), so two environments sharing a Stripe or PayPal account, or a
+# restored database, never get each other's stored answers back.
+PAYMENT_KEY_PREFIX = env(
+    "PAYMENT_KEY_PREFIX", default="sm" + hashlib.sha256(SECRET_KEY.encode()).hexdigest()[:10]
+)
 
 IDEMPOTENCY_KEY_TTL = timedelta(hours=env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24))
 # A key still "in progress" after this long belongs to a request that died; a retry may take it.

@@ -16,6 +16,7 @@ os.environ.setdefault("GOOGLE_CLIENT_IDS", "sudamall-test.apps.googleusercontent
 # by local fakes (payments/tests/fakes.py), configured per test.
 os.environ.setdefault("PAYMENT_TEST_GATEWAY_ENABLED", "true")
 os.environ.setdefault("PAYMENT_TEST_WEBHOOK_SECRET", "whsec_test_suite_secret")
+os.environ.setdefault("PAYMENT_KEY_PREFIX", "sudamall")  # keys the tests can spell out
 
 from api.settings import *  # noqa: F403
 from api.settings import DATABASES

@@ -54,14 +54,21 @@ idempotency_key_parameter = OpenApiParameter(
 
 
 def error_responses(*statuses_and_codes: tuple[int, str]) -> dict[int, OpenApiResponse]:
-    """``@extend_schema(responses={..., **error_responses((409, "out_of_stock"))})``."""
+    """``@extend_schema(responses={..., **error_responses((409, "out_of_stock"))})``. Several
+    codes may share a status: each becomes an example of that response."""
+    codes: dict[int, list[str]] = {}
+    for status, code in statuses_and_codes:
+        codes.setdefault(status, []).append(code)
     return {
         status: OpenApiResponse(
             response=ErrorSerializer,
-            description=f"`{code}`",
-            examples=[OpenApiExample(code, value={"code": code, "message": "…", "details": {}})],
+            description=", ".join(f"`{code}`" for code in names),
+            examples=[
+                OpenApiExample(code, value={"code": code, "message": "…", "details": {}})
+                for code in names
+            ],
         )
-        for status, code in statuses_and_codes
+        for status, names in codes.items()
     }
 
 

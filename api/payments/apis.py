@@ -56,8 +56,11 @@ class PaymentCreateApi(APIView):
         responses={
             201: PaymentSerializer,
             **error_responses(
+                (400, "gateway_unavailable"),
                 (404, "not_found"),
                 (409, "checkout_expired"),
+                (409, "checkout_not_payable"),
+                (409, "idempotency_in_progress"),
                 (422, "idempotency_key_reused"),
                 GATEWAY_ERROR,
             ),
@@ -91,6 +94,11 @@ class PaymentConfirmApi(APIView):
                 (402, "payment_declined"),
                 (404, "not_found"),
                 (409, "checkout_expired"),
+                (409, "checkout_not_payable"),
+                (409, "payment_closed"),
+                (409, "payment_in_progress"),
+                (409, "confirm_not_supported"),
+                (409, "idempotency_in_progress"),
                 (422, "idempotency_key_reused"),
                 GATEWAY_ERROR,
             ),
@@ -151,6 +159,10 @@ class PaymentRefundApi(APIView):
             201: RefundSerializer,
             **error_responses(
                 (409, "refund_exceeds_refundable"),
+                (409, "payment_not_refundable"),
+                (409, "order_not_sold"),
+                (409, "restock_exceeds_sold"),
+                (409, "idempotency_in_progress"),
                 (422, "idempotency_key_reused"),
             ),
         },
@@ -178,7 +190,10 @@ class PaymentCollectApi(APIView):
         tags=TAGS,
         summary="Cash on delivery: the store's owner (or staff) collected the cash",
         request=None,
-        responses={200: PaymentSerializer, **error_responses((409, "payment_closed"))},
+        responses={
+            200: PaymentSerializer,
+            **error_responses((409, "payment_closed"), (409, "not_cash_on_delivery")),
+        },
     )
     def post(self, request: Request, payment_id: int) -> Response:
         payment = selectors.get_payment_for_user(payment_id=payment_id, user=_user(request))

@@ -3,13 +3,13 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.http import Http404
 
 from accounts.models import User
-from orders.models import Order
-from payments.models import Payment, PaymentAttempt, Refund
+from orders.models import Order, OrderEvent
+from payments.models import Gateway, Payment, PaymentAttempt, Refund
 
 ZERO = Decimal("0.00")
 
@@ -70,13 +70,26 @@ def payment_analytics(scope: AnalyticsScope) -> dict[str, Any]:
     whatever the range. Staff see everything (or one store); a store's owner only their stores.
 
     * revenue: the totals of orders sold that day (their checkout was paid, or committed for
-      cash on delivery), cancellations and refunds notwithstanding;
+      cash on delivery) — not orders cancelled before payment, nor cash-on-delivery orders
+      cancelled before the cash changed hands; later refunds are counted on their own day;
     * refunded: refunds that went through that day; net = revenue - refunded;
     * payments: payments opened that day that succeeded (incl. later refunded) or failed or
       were cancelled unpaid; success rate = succeeded / (succeeded + failed + cancelled).
     """
     start, end = _day_range(scope)
-    orders = Order.objects.filter(checkout__paid_at__gte=start, checkout__paid_at__lt=end)
+    # Sold: the order reached `paid` (stock committed); not one cancelled before payment, and
+    # not a cash-on-delivery order cancelled before the cash changed hands.
+    sold = Exists(OrderEvent.objects.filter(order=OuterRef("pk"), to_status=Order.Status.PAID))
+    uncollected_cancelled = Exists(
+        Payment.objects.filter(
+            checkout_id=OuterRef("checkout_id"),
+            gateway=Gateway.CASH_ON_DELIVERY,
+            status=Payment.Status.CANCELLED,
+        )
+    )
+    orders = Order.objects.filter(
+        sold, ~uncollected_cancelled, checkout__paid_at__gte=start, checkout__paid_at__lt=end
+    )
     refunds = Refund.objects.filter(
         status=Refund.Status.SUCCEEDED, completed_at__gte=start, completed_at__lt=end
     )

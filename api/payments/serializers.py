@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -125,6 +125,9 @@ class RefundInputSerializer(serializers.Serializer):
         return attrs
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
+
+
 class AnalyticsQuerySerializer(serializers.Serializer):
     store = _id(required=False)
 
@@ -139,9 +142,16 @@ class AnalyticsQuerySerializer(serializers.Serializer):
         )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for field, name in (("date_from", "from"), ("date_to", "to")):
+            if field in attrs and not EARLIEST <= attrs[field] <= LATEST:
+                raise serializers.ValidationError(
+                    {name: [f"Between {EARLIEST.isoformat()} and {LATEST.isoformat()}."]}
+                )
         today = timezone.now().date()
         attrs["date_to"] = attrs.get("date_to") or today
-        attrs["date_from"] = attrs.get("date_from") or attrs["date_to"] - timedelta(days=29)
+        attrs["date_from"] = attrs.get("date_from") or max(
+            attrs["date_to"] - timedelta(days=29), EARLIEST
+        )
         if attrs["date_from"] > attrs["date_to"]:
             raise serializers.ValidationError({"from": ["Must not be after `to`."]})
         if (attrs["date_to"] - attrs["date_from"]).days > 366:

@@ -2,6 +2,7 @@
 payments whose window has passed (an ETA task per payment plus a beat sweep, like checkouts)."""
 
 import logging
+import time
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -57,17 +58,31 @@ def expire_payment_task(*, payment_id: int) -> bool:
     return payment_services.expire_payment(payment_id=payment_id)
 
 
+SWEEP_SECONDS = 45  # beat runs the sweep every minute: one run never overlaps the next
+
+
 @shared_task
 def payments_sweep_task() -> dict[str, int]:
     """Beat, every minute: open payments past their window or whose checkout was settled
-    otherwise, and inbox events a lost message left unprocessed."""
+    otherwise (a slow provider can't hold the run past SWEEP_SECONDS), refunds stalled pending,
+    and inbox events a lost message left unprocessed."""
+    started = time.monotonic()
     expired = 0
     for payment_id in payment_services.stale_payment_ids():
+        if time.monotonic() - started > SWEEP_SECONDS:
+            break
         try:
             expired += payment_services.expire_payment(payment_id=payment_id)
         except PaymentGatewayError:
             logger.warning("could not cancel payment", extra={"payment_id": payment_id})
+    stalled = refunds.stalled_refund_ids()
+    for refund_id in stalled:
+        process_refund_task.delay(refund_id=refund_id)
     stuck = webhooks.stuck_event_ids()
     for event_pk in stuck:
         process_webhook_event_task.delay(event_pk=event_pk)
-    return {"payments_cancelled": expired, "webhooks_requeued": len(stuck)}
+    return {
+        "payments_cancelled": expired,
+        "refunds_retried": len(stalled),
+        "webhooks_requeued": len(stuck),
+    }

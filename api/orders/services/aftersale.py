@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from django.db import transaction
 
 from accounts.models import User
-from core.exceptions import ApplicationError, Conflict, InvalidTransition
+from core.exceptions import ApplicationError, Conflict
 from core.realtime import push_to_user
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services.notify import email_order_status
@@ -47,6 +47,16 @@ class RestockTooMuch(Conflict):
     default_message = "More units than were sold and not yet returned."
 
 
+class OrderNotSold(Conflict):
+    code = "order_not_sold"
+    default_message = "This order was never paid: nothing of it was sold."
+
+
+def was_sold(order: Order) -> bool:
+    """Whether the order's stock was ever sold (it reached ``paid``; cash on delivery too)."""
+    return OrderEvent.objects.filter(order=order, to_status=Order.Status.PAID).exists()
+
+
 def restock_order(
     *,
     order: Order,
@@ -58,6 +68,8 @@ def restock_order(
     and has not yet returned. ``quantities`` maps line id → units; None returns everything left.
     Returns line id → units returned. Raises RestockTooMuch (nothing changes) for a line over
     its limit or not of this order."""
+    if not was_sold(order):
+        raise OrderNotSold(details={"order_id": order.pk, "status": order.status})
     with transaction.atomic():
         lines = list(OrderLine.objects.select_for_update().filter(order=order).order_by("pk"))
         by_id = {line.pk: line for line in lines}
@@ -104,17 +116,15 @@ def restock_order(
 
 
 def mark_order_refunded(*, order: Order, actor: User | None, note: str = "") -> bool:
-    """Every paid unit of the order was refunded: move it to ``refunded``. A cancelled order
-    stays cancelled (its refund is the cancellation's). Returns whether it moved."""
+    """Every paid unit of the order was refunded: move it to ``refunded`` if it is still on its
+    way (paid to delivered). Any other order keeps its status — a cancelled one stays cancelled
+    (its refund is the cancellation's). Returns whether it moved; never refuses, because the
+    money has already gone back when this is called."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("store", "buyer").get(pk=order.pk)
-        if order.status in (Order.Status.CANCELLED, Order.Status.REFUNDED):
-            return False
+        # Only the order row: a join would lock its store and buyer rows too (deadlocks).
+        order = Order.objects.select_for_update().get(pk=order.pk)
         if Order.Status.REFUNDED not in Order.TRANSITIONS.get(order.status, set()):
-            raise InvalidTransition(
-                f"An order that is {order.status} can't be refunded.",
-                details={"from": order.status, "to": Order.Status.REFUNDED},
-            )
+            return False
         from_status = order.status
         OrderEvent.objects.create(
             order=order,

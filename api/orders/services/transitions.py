@@ -37,7 +37,8 @@ def change_order_status(*, order: Order, actor: User, to_status: str, note: str 
     with transaction.atomic():
         # The lock order of every checkout path: checkout, then its orders, then sizes.
         checkout = Checkout.objects.select_for_update().get(pk=order.checkout_id)
-        order = Order.objects.select_for_update().select_related("store", "buyer").get(pk=order.pk)
+        # Only the order row: a join would lock its store and buyer rows too (deadlocks).
+        order = Order.objects.select_for_update().get(pk=order.pk)
         move = (order.status, to_status)
         is_owner = order.store.owner_id == actor.pk
         is_buyer = order.buyer_id == actor.pk

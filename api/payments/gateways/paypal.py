@@ -177,14 +177,14 @@ class PayPalGateway(PaymentGateway):
         response = _call(
             "POST",
             "/v2/checkout/orders",
-            request_id=f"sudamall-payment-{payment.pk}-create",
+            request_id=f"{settings.PAYMENT_KEY_PREFIX}-payment-{payment.pk}-create",
             json_body={
                 "intent": "CAPTURE",
                 "purchase_units": [
                     {
                         "reference_id": f"checkout-{payment.checkout_id}",
                         "custom_id": str(payment.pk),
-                        "invoice_id": f"sudamall-payment-{payment.pk}",
+                        "invoice_id": f"{settings.PAYMENT_KEY_PREFIX}-payment-{payment.pk}",
                         "amount": _amount(payment.amount, payment.currency),
                     }
                 ],
@@ -223,7 +223,7 @@ class PayPalGateway(PaymentGateway):
             f"/v2/checkout/orders/{payment.provider_reference}/capture",
             # One id per try: a retry after a timeout replays the same capture, while a new try
             # after the buyer approves again isn't answered with the stored refusal.
-            request_id=f"sudamall-payment-{payment.pk}-capture-{tries}",
+            request_id=f"{settings.PAYMENT_KEY_PREFIX}-payment-{payment.pk}-capture-{tries}",
         )
         if response.status_code in (200, 201):
             return _capture_result(response.json())
@@ -262,10 +262,10 @@ class PayPalGateway(PaymentGateway):
         response = _call(
             "POST",
             f"/v2/payments/captures/{payment.capture_reference}/refund",
-            request_id=f"sudamall-refund-{refund.pk}",
+            request_id=f"{settings.PAYMENT_KEY_PREFIX}-refund-{refund.pk}",
             json_body={
                 "amount": _amount(refund.amount, refund.currency),
-                "invoice_id": f"sudamall-refund-{refund.pk}",
+                "invoice_id": f"{settings.PAYMENT_KEY_PREFIX}-refund-{refund.pk}",
                 "note_to_payer": (refund.reason or "Refund from Sudamall")[:255],
             },
         )
@@ -316,7 +316,7 @@ class PayPalGateway(PaymentGateway):
             event_id, event_type = event["id"], event["event_type"]
             if not isinstance(event_id, str) or not isinstance(event_type, str):
                 raise TypeError
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise InvalidWebhook("The body is not a PayPal event.", code="invalid") from exc
         return VerifiedEvent(event_id=event_id[:255], type=event_type[:100], payload=event)
 

@@ -140,7 +140,9 @@ class StripeGateway(PaymentGateway):
                         "checkout_id": str(payment.checkout_id),
                     },
                 },
-                options={"idempotency_key": f"sudamall-payment-{payment.pk}-create"},
+                options={
+                    "idempotency_key": f"{settings.PAYMENT_KEY_PREFIX}-payment-{payment.pk}-create"
+                },
             )
         except stripe.StripeError as exc:
             raise _gateway_error(exc) from exc
@@ -150,6 +152,7 @@ class StripeGateway(PaymentGateway):
         intents = _client().v1.payment_intents
         method = data.get("payment_method")
         tries = payment.attempts.filter(action="confirm").count() + 1
+        prefix = settings.PAYMENT_KEY_PREFIX
         params: dict[str, Any] = {"payment_method": str(method)}
         if settings.STRIPE_RETURN_URL:  # where a redirect-based method (3-D Secure) comes back
             params["return_url"] = settings.STRIPE_RETURN_URL
@@ -160,7 +163,7 @@ class StripeGateway(PaymentGateway):
                     params=params,  # type: ignore[arg-type]
                     # One key per try: the SDK's retries of this call share it, while a new
                     # try after a decline isn't answered with the stored decline.
-                    options={"idempotency_key": f"sudamall-payment-{payment.pk}-confirm-{tries}"},
+                    options={"idempotency_key": f"{prefix}-payment-{payment.pk}-confirm-{tries}"},
                 )
             else:
                 intent = intents.retrieve(payment.provider_reference)
@@ -175,6 +178,14 @@ class StripeGateway(PaymentGateway):
                 message=(error.message or "") if error else "",
                 response=exc.json_body if isinstance(exc.json_body, dict) else {},
             )
+        except stripe.InvalidRequestError as exc:
+            # Already succeeded (an earlier try whose answer was lost) or cancelled: what is it?
+            if getattr(exc, "code", "") != "payment_intent_unexpected_state":
+                raise _gateway_error(exc) from exc
+            try:
+                intent = intents.retrieve(payment.provider_reference)
+            except stripe.StripeError as again:
+                raise _gateway_error(again) from again
         except stripe.StripeError as exc:
             raise _gateway_error(exc) from exc
         return _intent_result(intent)
@@ -207,7 +218,7 @@ class StripeGateway(PaymentGateway):
                     "amount": to_minor_units(refund.amount, refund.currency),
                     "metadata": {"refund_id": str(refund.pk), "payment_id": str(payment.pk)},
                 },
-                options={"idempotency_key": f"sudamall-refund-{refund.pk}"},
+                options={"idempotency_key": f"{settings.PAYMENT_KEY_PREFIX}-refund-{refund.pk}"},
             )
         except stripe.InvalidRequestError as exc:
             return GatewayResult(status="failed", error_code=exc.code or "invalid_request",
@@ -230,7 +241,7 @@ class StripeGateway(PaymentGateway):
             )
         except stripe.SignatureVerificationError as exc:
             raise InvalidWebhook() from exc
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise InvalidWebhook("The body is not a Stripe event.", code="invalid") from exc
         data = event.to_dict()
         if not data.get("id") or not data.get("type"):

@@ -115,7 +115,7 @@ class TestGateway(PaymentGateway):
                 raise TypeError
             if not isinstance(event.get("data", {}), dict):
                 raise TypeError
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise InvalidWebhook(
                 "The event must be {id, type, data: {payment_id}}.", code="invalid"
             ) from exc

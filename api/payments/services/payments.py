@@ -23,7 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from orders.models import Checkout
+from orders.models import Checkout, Order
 from orders.services import checkout as checkout_services
 from payments.exceptions import (
     CheckoutExpired,
@@ -62,7 +62,7 @@ def _lock(payment_id: int) -> tuple[Checkout, Payment]:
     """Checkout, then payment, both locked. Call inside a transaction."""
     checkout_id = Payment.objects.filter(pk=payment_id).values_list("checkout_id", flat=True)
     checkout = Checkout.objects.select_for_update().get(pk=checkout_id[0])
-    payment = Payment.objects.select_for_update().select_related("payer").get(pk=payment_id)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)  # no join: no payer lock
     return checkout, payment
 
 
@@ -97,6 +97,15 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
         if checkout is None:
             raise Http404
         _check_payable(checkout)
+        if (
+            gateway == Gateway.CASH_ON_DELIVERY
+            and checkout.orders.exclude(status=Order.Status.CANCELLED).count() != 1
+        ):
+            # The store hands over the parcel and takes the cash: one store, one collection.
+            raise GatewayUnavailable(
+                "Cash on delivery is for checkouts from a single store.",
+                details={"gateway": gateway},
+            )
         if not provider.supports_currency(checkout.currency):
             raise GatewayUnavailable(
                 f"{provider.name} can't take payments in {checkout.currency}.",
@@ -113,6 +122,7 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
             net_amount=checkout.total - fee,
             expires_at=checkout.payment_deadline,
         )
+    late: checkout_services.LatePaymentOutOfStock | None = None
     try:
         result = provider.create(payment)
     except PaymentGatewayError as exc:
@@ -135,23 +145,22 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
         payment.save()
         record_attempt(payment, PaymentAttempt.Action.CREATE, result)
         if gateway == Gateway.CASH_ON_DELIVERY:
-            _commit_cash_on_delivery(checkout, payment)
+            try:  # no money moves: the stock is sold and the orders go on
+                checkout_services.mark_checkout_paid(checkout_id=checkout.pk)
+            except checkout_services.LatePaymentOutOfStock as exc:
+                late = exc
         _schedule_expiry(payment)
+    if late is not None:
+        # The window closed between the two transactions: nothing was sold, nothing is owed.
+        Payment.objects.filter(pk=payment.pk).update(
+            status=Payment.Status.CANCELLED, updated_at=timezone.now()
+        )
+        raise CheckoutExpired(details=late.details)
     logger.info(
         "payment created",
         extra={"payment_id": payment.pk, "checkout_id": checkout_id, "gateway": gateway},
     )
     return payment
-
-
-def _commit_cash_on_delivery(checkout: Checkout, payment: Payment) -> None:
-    """No money moves: the stock is sold and the orders go on; the cash comes on delivery."""
-    try:
-        checkout_services.mark_checkout_paid(checkout_id=checkout.pk)
-    except checkout_services.LatePaymentOutOfStock as exc:
-        payment.status = Payment.Status.CANCELLED
-        payment.save(update_fields=["status", "updated_at"])
-        raise CheckoutExpired(details=exc.details) from exc
 
 
 def _schedule_expiry(payment: Payment) -> None:
@@ -185,8 +194,9 @@ def confirm_payment(*, payer: User, payment_id: int, data: Mapping[str, Any]) ->
             "Cash on delivery is confirmed by the store when the cash is collected.",
             code="confirm_not_supported",
         )
-    checkout = Checkout.objects.get(pk=payment.checkout_id)
-    _check_payable(checkout)
+    fetch_only = payment.gateway == Gateway.STRIPE and not data.get("payment_method")
+    if not fetch_only:  # asking Stripe what Stripe.js did charges nothing: always allowed
+        _check_payable(Checkout.objects.get(pk=payment.checkout_id))
     return charge(payment=payment, data=data)
 
 
@@ -196,11 +206,12 @@ def charge(*, payment: Payment, data: Mapping[str, Any]) -> Payment:
     charge twice. Raises PaymentInProgress (409) while another holds it."""
     provider = get_gateway(payment.gateway)
     now = timezone.now()
+    lease = now + CONFIRM_LEASE
     leased = Payment.objects.filter(
         Q(confirming_until__isnull=True) | Q(confirming_until__lt=now),
         pk=payment.pk,
         status__in=Payment.OPEN,
-    ).update(confirming_until=now + CONFIRM_LEASE)
+    ).update(confirming_until=lease)
     if not leased:
         payment.refresh_from_db()
         if payment.status in Payment.CAPTURED:
@@ -221,7 +232,8 @@ def charge(*, payment: Payment, data: Mapping[str, Any]) -> Payment:
     finally:
         # Released only once the outcome is recorded: a click arriving in between finds the
         # payment succeeded, not open again.
-        Payment.objects.filter(pk=payment.pk).update(confirming_until=None)
+        # Only our own lease: after CONFIRM_LEASE another caller may hold a newer one.
+        Payment.objects.filter(pk=payment.pk, confirming_until=lease).update(confirming_until=None)
 
 
 def apply_result(*, payment_id: int, result: GatewayResult, action: str) -> Payment:
@@ -246,6 +258,9 @@ def apply_result(*, payment_id: int, result: GatewayResult, action: str) -> Paym
             result.message or None,
             details={"payment_id": payment_id, "reason": result.error_code or "declined"},
         )
+    if result.status == Payment.Status.CANCELLED:
+        record_cancelled(payment_id=payment_id, action=action, result=result)
+        raise PaymentClosed(details={"status": Payment.Status.CANCELLED})
     with transaction.atomic():
         _, payment = _lock(payment_id)
         record_attempt(payment, action, result)
@@ -287,6 +302,7 @@ def record_success(
         if capture_reference:
             payment.capture_reference = capture_reference
         payment.save()
+        paid_it = False
         if checkout.status == Checkout.Status.PAID:
             refunds.refund_automatically(payment, kind=Refund.Kind.DUPLICATE,
                                          reason="The checkout was already paid.")  # fmt: skip
@@ -298,6 +314,7 @@ def record_success(
                     payment, kind=Refund.Kind.LATE_PAYMENT, reason=exc.message
                 )
             else:
+                paid_it = True
                 checkout.refresh_from_db(fields=["total", "status"])
                 if payment.amount > checkout.total:
                     refunds.refund_automatically(
@@ -306,7 +323,8 @@ def record_success(
                         amount=payment.amount - checkout.total,
                         reason="Part of the checkout was cancelled before the payment.",
                     )
-        notify.payment_succeeded(payment)
+        if paid_it:  # a refunded late or duplicate payment is told by its refund email
+            notify.payment_succeeded(payment)
     logger.info("payment succeeded", extra={"payment_id": payment_id, "was": was})
     if was in (Payment.Status.FAILED, Payment.Status.CANCELLED):
         logger.warning("success for a closed payment", extra={"payment_id": payment_id})
@@ -407,7 +425,10 @@ def expire_payment(*, payment_id: int) -> bool:
     ):
         return False
     try:
-        result = get_gateway(payment.gateway).cancel(payment)
+        if not payment.provider_reference:  # never reached the provider: nothing to cancel there
+            result = GatewayResult("cancelled", message="not opened at the provider")
+        else:
+            result = get_gateway(payment.gateway).cancel(payment)
     except GatewayUnavailable:  # switched off since: nothing to cancel at the provider
         result = GatewayResult("cancelled", message="gateway not configured")
     if result.status == Payment.Status.SUCCEEDED:

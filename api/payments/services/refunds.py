@@ -9,6 +9,7 @@ twice; until the provider says yes it stays pending and is retried with backoff.
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,12 +21,13 @@ from accounts.models import User
 from orders.models import Checkout, Order
 from orders.services import aftersale
 from payments.exceptions import (
+    GatewayUnavailable,
     PaymentGatewayError,
     PaymentNotRefundable,
     RefundExceedsRefundable,
 )
 from payments.gateways import get_gateway, sanitize
-from payments.models import Payment, Refund
+from payments.models import Gateway, Payment, Refund
 from payments.services import notify
 
 logger = logging.getLogger(__name__)
@@ -47,24 +49,37 @@ def payment_refundable(payment: Payment) -> Decimal:
 
 
 def order_refundable(payment: Payment, order: Order) -> Decimal:
+    """What is left to refund of one order: nothing if it was never sold (cancelled or expired
+    before payment), else its total less its refunds, within what the payment has left."""
+    if not aftersale.was_sold(order):
+        return ZERO
     return min(
         payment_refundable(payment),
         order.total - _sum(Refund.objects.filter(order=order, status__in=COUNTED)),
     )
 
 
+class NothingSold(PaymentNotRefundable):
+    code = "order_not_sold"
+    default_message = "None of your orders in this payment was sold: there is nothing to refund."
+
+
 def _lock(payment_id: int) -> Payment:
     checkout_id = Payment.objects.filter(pk=payment_id).values_list("checkout_id", flat=True)[0]
     Checkout.objects.select_for_update().get(pk=checkout_id)  # the lock order: checkout first
-    return Payment.objects.select_for_update().select_related("payer").get(pk=payment_id)
+    return Payment.objects.select_for_update().get(pk=payment_id)  # no join: no payer lock
 
 
-def _pick_order(payment: Payment, actor: User, order_id: int | None) -> Order:
+def _pick_order(payment: Payment, actor: User, order_id: int | None) -> Order | None:
+    """The order a refund is for. Staff refunding a payment that sold nothing (a late payment
+    whose automatic refund failed, say) refund the payment itself: None."""
     orders = Order.objects.filter(checkout_id=payment.checkout_id).select_related("store")
     if not actor.is_staff:
         orders = orders.filter(store__owner=actor)
         if not orders.exists():  # the payer, say: refunds are the seller's or staff's call
             raise PermissionDenied
+    if payment.status not in REFUNDABLE:  # checked again under the lock
+        raise PaymentNotRefundable(details={"status": payment.status})
     if order_id is not None:
         order = orders.filter(pk=order_id).first()
         if order is None:
@@ -72,12 +87,16 @@ def _pick_order(payment: Payment, actor: User, order_id: int | None) -> Order:
                 {"order_id": ["Not an order of this payment that you can refund."]}
             )
         return order
-    candidates = list(orders.order_by("pk")[:2])
-    if len(candidates) > 1:
+    sold = [order for order in orders.order_by("pk") if aftersale.was_sold(order)]
+    if len(sold) > 1:
         raise ValidationError(
             {"order_id": ["This payment paid several stores' orders: name the order to refund."]}
         )
-    return candidates[0]
+    if sold:
+        return sold[0]
+    if actor.is_staff:
+        return None
+    raise NothingSold()
 
 
 def create_refund(
@@ -94,15 +113,20 @@ def create_refund(
     payment and the order have left (RefundExceedsRefundable, 409, otherwise). With ``restock``
     the order's units (all those not yet returned, or ``restock_items``: line id → units) go
     back on sale in the same transaction. The provider is then asked (``process_refund``)."""
+    payment.refresh_from_db(fields=["status"])
     order = _pick_order(payment, actor, order_id)
     with transaction.atomic():
         payment = _lock(payment.pk)
         if payment.status not in REFUNDABLE:
             raise PaymentNotRefundable(details={"status": payment.status})
-        left = order_refundable(payment, order)
+        left = payment_refundable(payment) if order is None else order_refundable(payment, order)
         if amount > left:
             raise RefundExceedsRefundable(
-                details={"refundable": str(left), "requested": str(amount), "order_id": order.pk}
+                details={
+                    "refundable": str(left),
+                    "requested": str(amount),
+                    "order_id": None if order is None else order.pk,
+                }
             )
         refund = Refund.objects.create(
             payment=payment,
@@ -114,7 +138,7 @@ def create_refund(
             restock=restock,
             requested_by=actor,
         )
-        if restock:
+        if restock and order is not None:
             aftersale.restock_order(
                 order=order,
                 actor=actor,
@@ -134,7 +158,7 @@ def _try_now(refund: Refund) -> Refund:
 
     try:
         return process_refund(refund_id=refund.pk)
-    except PaymentGatewayError:
+    except (PaymentGatewayError, GatewayUnavailable):
         refund_id = refund.pk
         transaction.on_commit(
             lambda: tasks.process_refund_task.apply_async(
@@ -206,9 +230,13 @@ def refund_cancelled_order(order: Order, actor: User | None) -> None:
         .exists()
     )
     if not others_live:
-        Payment.objects.filter(checkout_id=order.checkout_id, status__in=Payment.OPEN).update(
-            status=Payment.Status.CANCELLED, updated_at=timezone.now()
-        )
+        # Cash on delivery moved no money: closed here. A card payment still open (a second
+        # attempt) is closed by the sweep, which cancels it at the provider first.
+        Payment.objects.filter(
+            checkout_id=order.checkout_id,
+            status__in=Payment.OPEN,
+            gateway=Gateway.CASH_ON_DELIVERY,
+        ).update(status=Payment.Status.CANCELLED, updated_at=timezone.now())
 
 
 def process_refund(*, refund_id: int) -> Refund:
@@ -227,7 +255,7 @@ def process_refund(*, refund_id: int) -> Refund:
         raise
     with transaction.atomic():
         payment = _lock(refund.payment_id)
-        refund = Refund.objects.select_for_update().select_related("order").get(pk=refund_id)
+        refund = Refund.objects.select_for_update().get(pk=refund_id)  # not its order row
         if refund.status != Refund.Status.PENDING:
             return refund
         refund.response = sanitize(result.response)
@@ -252,7 +280,7 @@ def process_refund(*, refund_id: int) -> Refund:
         order = refund.order
         if order is not None:
             refunded = _sum(Refund.objects.filter(order=order, status=Refund.Status.SUCCEEDED))
-            if refunded >= order.total and order.status != Order.Status.CANCELLED:
+            if refunded >= order.total:  # moves it only while it is still on its way
                 aftersale.mark_order_refunded(
                     order=order, actor=refund.requested_by, note=refund.reason
                 )
@@ -260,3 +288,19 @@ def process_refund(*, refund_id: int) -> Refund:
                                 kind=refund.kind)  # fmt: skip
     logger.info("refund succeeded", extra={"refund_id": refund.pk, "payment_id": payment.pk})
     return refund
+
+
+def stalled_refund_ids(*, older_than_minutes: int = 15, limit: int = 200) -> list[int]:
+    """Pending refunds whose task never ran or gave up early (a broker outage): beat asks the
+    provider again, until REFUND_MAX_ATTEMPTS; after that they wait for staff in the admin."""
+    from django.conf import settings
+
+    return list(
+        Refund.objects.filter(
+            status=Refund.Status.PENDING,
+            created_at__lt=timezone.now() - timedelta(minutes=older_than_minutes),
+            attempts__lt=settings.REFUND_MAX_ATTEMPTS,
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -13,11 +13,13 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from payments.exceptions import PaymentClosed, PaymentDeclined, PaymentInProgress
-from payments.gateways import EventOutcome, GatewayResult, get_gateway
+from payments.gateways import EventOutcome, GatewayResult, get_gateway, sanitize
 from payments.models import Payment, PaymentAttempt, WebhookEvent
 from payments.services import payments as payment_services
 
@@ -40,7 +42,8 @@ def receive_event(
                 provider=provider,
                 event_id=verified.event_id,
                 type=verified.type,
-                payload=verified.payload,
+                # Stored without secrets (a Stripe intent carries its client_secret).
+                payload=sanitize(verified.payload),
             )
             _enqueue(event.pk)
     except IntegrityError:
@@ -163,10 +166,18 @@ def replay_event(*, event: WebhookEvent) -> None:
 
 
 def stuck_event_ids(*, older_than_minutes: int = 10, limit: int = 200) -> list[int]:
-    """Received but never processed (the broker lost the message): picked up again by beat."""
-    before = timezone.now() - timedelta(minutes=older_than_minutes)
+    """Events a lost message left behind, for beat to queue again: received but never
+    processed, or failed with no retry arriving (two hours is past the whole backoff)."""
+    now = timezone.now()
+    received = Q(status=WebhookEvent.Status.RECEIVED,
+                 received_at__lt=now - timedelta(minutes=older_than_minutes))  # fmt: skip
+    failed = Q(
+        status=WebhookEvent.Status.FAILED,
+        received_at__lt=now - timedelta(hours=2),
+        attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
+    )
     return list(
-        WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED, received_at__lt=before)
+        WebhookEvent.objects.filter(received | failed)
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -83,6 +83,8 @@ def test_analytics_range_and_permissions(auth_client: APIClient, make_auth_clien
         "/api/payments/analytics/?from=2024-01-01&to=2026-01-01"
     ).status_code == (400)
     assert staff_client.get("/api/payments/analytics/?from=yesterday").status_code == 400
+    for query in ("to=0001-01-01", "from=9999-12-30&to=9999-12-31", "to="):
+        assert staff_client.get(f"/api/payments/analytics/?{query}").status_code == 400, query
     empty = staff_client.get("/api/payments/analytics/?from=2020-01-01&to=2020-01-31").json()
     assert empty["from"] == "2020-01-01"
     assert empty["totals"] == []
@@ -171,3 +173,24 @@ def test_payments_cannot_be_added_or_edited_in_the_admin(admin_client, auth_clie
     payment = Payment.objects.get(pk=payment_id)
     assert payment.status == "pending"
     assert str(payment.amount) == "100.00"
+
+
+def test_revenue_counts_only_what_was_sold(
+    auth_client: APIClient, user, make_auth_client, staff_client
+):
+    kept, dropped, cash = make_product(stock=5), make_product(stock=5), make_product(stock=5)
+    checkout = place(user, kept, dropped)
+    dropped_order = Order.objects.get(checkout=checkout, store=dropped.store)
+    auth_client.put(f"/api/orders/{dropped_order.pk}/status/", {"status": "cancelled"})
+    assert confirm(auth_client, create(auth_client, checkout).json()["id"]).status_code == 200
+    # Cash on delivery, cancelled before the cash changed hands.
+    cash_checkout = place(user, cash)
+    create(auth_client, cash_checkout, "cash_on_delivery")
+    cash_order = Order.objects.get(checkout=cash_checkout)
+    auth_client.put(f"/api/orders/{cash_order.pk}/status/", {"status": "cancelled"})
+
+    totals = staff_client.get("/api/payments/analytics/").json()["totals"][0]
+
+    assert totals["revenue"] == "100.00"
+    assert totals["orders"] == 1
+    assert totals["refunded"] == "0.00"

@@ -352,3 +352,58 @@ def test_a_sibling_payment_is_closed_once_another_paid_the_checkout(auth_client:
 
     assert Payment.objects.get(pk=first).status == "cancelled"
     assert Payment.objects.get(pk=second).status == "succeeded"
+
+
+def test_cash_on_delivery_is_for_one_store(auth_client: APIClient, user):
+    checkout = place(user, make_product(stock=5), make_product(stock=5))
+
+    response = create(auth_client, checkout, "cash_on_delivery")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "gateway_unavailable"
+    assert not Payment.objects.exists()
+    assert Order.objects.filter(status="pending_payment").count() == 2
+
+
+def test_cash_on_delivery_losing_the_race_with_expiry_leaves_nothing_open(
+    auth_client: APIClient, user, monkeypatch
+):
+    from orders.services import checkout as checkout_services
+
+    product = make_product(stock=5)
+    checkout = place(user, product)
+
+    def expired_meanwhile(*, checkout_id):  # type: ignore[no-untyped-def]
+        raise checkout_services.LatePaymentOutOfStock()
+
+    monkeypatch.setattr(checkout_services, "mark_checkout_paid", expired_meanwhile)
+    response = create(auth_client, checkout, "cash_on_delivery")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "checkout_expired"
+    assert Payment.objects.get().status == "cancelled"
+    assert stock(product) == (5, 1)
+
+
+def test_cancelling_a_paid_order_leaves_a_second_card_payment_for_the_sweep(
+    auth_client: APIClient, user
+):
+    from payments.tasks import payments_sweep_task
+
+    checkout = place(user)
+    first = create(auth_client, checkout).json()["id"]
+    second = create(auth_client, checkout).json()["id"]
+    assert confirm(auth_client, first).status_code == 200
+    order = Order.objects.get(checkout=checkout)
+    assert (
+        auth_client.put(f"/api/orders/{order.pk}/status/", {"status": "cancelled"}).status_code
+        == 200
+    )
+    # Not closed behind the provider's back: the sweep cancels it there first.
+    assert Payment.objects.get(pk=second).status == "pending"
+
+    payments_sweep_task()
+
+    closed = Payment.objects.get(pk=second)
+    assert closed.status == "cancelled"
+    assert closed.attempts.filter(action="cancel").exists()

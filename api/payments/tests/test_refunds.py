@@ -358,3 +358,97 @@ def test_a_second_payment_for_a_paid_checkout_is_refunded_as_a_duplicate(
     assert duplicate.refunds.get().kind == "duplicate"
     assert Payment.objects.get(pk=first).status == "succeeded"
     assert stock(product) == (4, 0)  # sold once
+
+
+# --- only what was sold ------------------------------------------------------------------------
+
+
+def test_an_order_cancelled_before_payment_cannot_be_refunded_or_restocked(
+    auth_client: APIClient, user, make_auth_client, staff_client
+):
+    cancelled_early, paid_for = make_product(stock=5), make_product(stock=5)
+    checkout = place(user, cancelled_early, paid_for)
+    early = Order.objects.get(checkout=checkout, store=cancelled_early.store)
+    assert (
+        auth_client.put(f"/api/orders/{early.pk}/status/", {"status": "cancelled"}).status_code
+        == 200
+    )
+    payment_id = create(auth_client, checkout).json()["id"]
+    assert confirm(auth_client, payment_id).status_code == 200
+    payment = Payment.objects.get(pk=payment_id)
+    assert str(payment.amount) == "100.00"  # only what was left to pay
+
+    by_its_owner = refund(
+        make_auth_client(cancelled_early.store.owner), payment, "100.00", restock=True
+    )
+    by_staff = refund(staff_client, payment, "1.00", order_id=early.pk, restock=True)
+
+    assert by_its_owner.status_code == 409
+    assert by_its_owner.json()["code"] == "order_not_sold"
+    assert by_staff.status_code == 409
+    assert not Refund.objects.exists()
+    assert stock(cancelled_early) == (5, 0)  # nothing returned that was never sold
+    assert Order.objects.get(checkout=checkout, store=paid_for.store).status == "paid"
+
+
+def test_staff_refund_a_late_payment_whose_automatic_refund_failed(
+    auth_client: APIClient, user, api_client: APIClient, staff_client, monkeypatch
+):
+    product = make_product(stock=2)
+    checkout = place(user, product, quantity=2)
+    payment_id = create(auth_client, checkout).json()["id"]
+
+    def refused(self, payment, refund):  # type: ignore[no-untyped-def]
+        from payments.gateways import GatewayResult
+
+        return GatewayResult(status="failed", message="card closed")
+
+    with time_machine.travel(checkout.payment_deadline + timedelta(minutes=2), tick=False):
+        checkout_services.expire_due_checkouts()
+        place(UserFactory(), product, quantity=2)
+        monkeypatch.setattr(TestGateway, "refund", refused)
+        signed_webhook(
+            api_client,
+            {"id": "evt_late", "type": "payment.succeeded", "data": {"payment_id": payment_id}},
+        )
+    payment = Payment.objects.get(pk=payment_id)
+    assert payment.refunds.get().status == "failed"
+    monkeypatch.undo()
+
+    # Nothing of it was sold: staff refund the payment itself.
+    again = refund(staff_client, payment, "200.00", reason="retry by hand")
+
+    assert again.status_code == 201, again.content
+    assert again.json()["order_id"] is None
+    assert again.json()["status"] == "succeeded"
+    payment.refresh_from_db()
+    assert payment.status == "refunded"
+    assert Order.objects.get(checkout=checkout).status == "expired"
+
+
+def test_the_sweep_retries_a_refund_whose_task_never_ran(
+    auth_client: APIClient, user, make_auth_client, monkeypatch
+):
+    from django.utils import timezone
+
+    from payments import tasks
+    from payments.exceptions import PaymentGatewayError
+
+    product = make_product(stock=5)
+    payment = paid(auth_client, user, product)
+    real_refund = TestGateway.refund
+
+    def down(self, payment, refund):  # type: ignore[no-untyped-def]
+        raise PaymentGatewayError()
+
+    monkeypatch.setattr(TestGateway, "refund", down)
+    pending = refund(make_auth_client(product.store.owner), payment, "100.00").json()
+    monkeypatch.setattr(TestGateway, "refund", real_refund)
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
+        swept = tasks.payments_sweep_task()
+
+    assert swept["refunds_retried"] == 1
+    assert Refund.objects.get(pk=pending["id"]).status == "succeeded"
+    payment.refresh_from_db()
+    assert payment.status == "refunded"

@@ -166,7 +166,7 @@ def update_product(*, product: Product, user: User, data: Mapping[str, Any]) -> 
     StockBelowReserved."""
     _check_owner(product=product, user=user)
     with transaction.atomic():
-        product = Product.objects.select_for_update().select_related("store").get(pk=product.pk)
+        product = Product.objects.select_for_update().get(pk=product.pk)  # not its store row
         if product.deleted_at is not None:
             raise ValidationError({"product": ["This product was deleted."]})
         for field in ("name", "description", "price"):
