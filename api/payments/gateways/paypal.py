@@ -8,7 +8,9 @@ Webhooks are verified locally, per PayPal's documented scheme: the signature
 (``PAYPAL-TRANSMISSION-SIG``, RSA-SHA256) covers
 ``<transmission id>|<transmission time>|<webhook id>|<CRC32 of the raw body>`` and is checked
 with the certificate at ``PAYPAL-CERT-URL``, which must be served by PayPal over HTTPS. The
-transmission time must be within five minutes, so a captured delivery can't be replayed later.
+transmission time must be within PayPal's redelivery period (it resends a failed delivery for
+three days, and does not document whether a resend is signed anew): a captured delivery older
+than that is refused, and a replay within it is the same event id, which the inbox stores once.
 
 ``http_client`` is the one seam tests replace, serving PayPal's API and certificate locally.
 """
@@ -41,7 +43,7 @@ TOKEN_CACHE_KEY = "paypal:access-token"  # noqa: S105 - a cache key, not a secre
 CERT_HOSTS = frozenset(
     {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
 )
-TOLERANCE_SECONDS = 300
+TOLERANCE_SECONDS = 4 * 24 * 3600  # three days of redeliveries, and a day of clock slack
 # PayPal's currency codes reference: "This currency does not support decimals."
 NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
 # What PayPal can charge (its currency codes reference); anything else is refused up front.

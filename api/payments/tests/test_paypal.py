@@ -524,8 +524,8 @@ FORGERIES: dict[str, Callable[[], dict[str, Any]]] = {
         "key": rsa.generate_private_key(public_exponent=65537, key_size=2048)
     },
     "body-altered-after-signing": lambda: {"tamper": True},
-    "transmission-older-than-5-minutes": lambda: {
-        "transmission_time": paypal_time(datetime.now(UTC) - timedelta(minutes=6))
+    "transmission-older-than-the-redelivery-period": lambda: {
+        "transmission_time": paypal_time(datetime.now(UTC) - timedelta(days=5))
     },
     "cert-url-not-paypal": lambda: {"cert_url": "https://evil.example.com/cert.pem"},
     "cert-url-over-http": lambda: {"cert_url": CERT_URL.replace("https://", "http://")},
