@@ -17,7 +17,7 @@ ZERO = Decimal("0.00")
 def _payments(payments: QuerySet[Payment] | None = None) -> QuerySet[Payment]:
     return (Payment.objects.all() if payments is None else payments).prefetch_related(
         Prefetch("attempts", queryset=PaymentAttempt.objects.order_by("id")),
-        Prefetch("refunds", queryset=Refund.objects.order_by("id")),
+        Prefetch("refunds", queryset=Refund.objects.select_related("order__store").order_by("id")),
     )
 
 

@@ -88,10 +88,22 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 class PaymentDetailSerializer(PaymentSerializer):
     attempts = PaymentAttemptSerializer(many=True)
-    refunds = RefundSerializer(many=True)
+    refunds = serializers.SerializerMethodField()
 
     class Meta(PaymentSerializer.Meta):
         fields = [*PaymentSerializer.Meta.fields, "attempts", "refunds"]
+
+    @extend_schema_field(RefundSerializer(many=True))
+    def get_refunds(self, payment: Payment) -> list[dict[str, Any]]:
+        """The payer and staff see every refund; a store's owner only their own orders' (a
+        checkout's other stores are their competitors)."""
+        user = self.context.get("user")
+        refunds = list(payment.refunds.all())
+        if user is not None and not user.is_staff and payment.payer_id != user.pk:
+            refunds = [
+                r for r in refunds if r.order is not None and r.order.store.owner_id == user.pk
+            ]
+        return RefundSerializer(refunds, many=True).data  # type: ignore[return-value]
 
 
 class RestockItemSerializer(serializers.Serializer):

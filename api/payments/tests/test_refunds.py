@@ -452,3 +452,21 @@ def test_the_sweep_retries_a_refund_whose_task_never_ran(
     assert Refund.objects.get(pk=pending["id"]).status == "succeeded"
     payment.refresh_from_db()
     assert payment.status == "refunded"
+
+
+def test_a_co_seller_sees_only_their_own_refunds_on_a_shared_payment(
+    auth_client: APIClient, user, make_auth_client
+):
+    mine, theirs = make_product(stock=5), make_product(stock=5)
+    payment = paid(auth_client, user, mine, theirs)
+    their_owner = make_auth_client(theirs.store.owner)
+    their_order = Order.objects.get(store=theirs.store)
+    assert refund(their_owner, payment, "10.00", order_id=their_order.pk).status_code == 201
+
+    seen_by_me = make_auth_client(mine.store.owner).get(f"/api/payments/{payment.pk}/").json()
+    seen_by_them = their_owner.get(f"/api/payments/{payment.pk}/").json()
+    seen_by_payer = auth_client.get(f"/api/payments/{payment.pk}/").json()
+
+    assert seen_by_me["refunds"] == []
+    assert [r["amount"] for r in seen_by_them["refunds"]] == ["10.00"]
+    assert [r["amount"] for r in seen_by_payer["refunds"]] == ["10.00"]
