@@ -66,7 +66,7 @@ def timed(label: str, runs: int, step: Callable[[int], Any]) -> None:
 
 def user(email: str, **extra: Any) -> User:
     found = User.objects.filter(email=email).first()
-    return found or User.objects.create_user(email=email, password="Bench-pass-123", **extra)
+    return found or User.objects.create_user(email=email, password=None, **extra)
 
 
 def main() -> None:
