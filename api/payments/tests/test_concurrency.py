@@ -212,3 +212,28 @@ def test_a_buyer_cancelling_while_the_owner_refunds_refunds_at_most_once():
     size = Size.objects.get(product=product)
     assert size.on_hand == 50  # every unit back exactly once
     assert_stock_consistent(size)
+
+
+def test_success_racing_the_beat_sweep_settles_each_checkout_once():
+    product = make_product(stock=100)
+    buyer = UserFactory()
+    payments = [open_payment(buyer, product) for _ in range(8)]
+    moment = payments[-1].expires_at + timedelta(seconds=1)
+
+    def settle(index: int) -> str:
+        with time_machine.travel(moment, tick=False):
+            if index < 8:
+                payment_services.record_success(payment_id=payments[index].pk)
+                return "paid"
+            # The sweep skips checkouts a payment holds locked, and takes the rest at once.
+            return f"swept {checkout_services.expire_due_checkouts()}"
+
+    results = race(10, settle)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert set(Checkout.objects.values_list("status", flat=True)) == {"paid"}
+    assert set(Payment.objects.values_list("status", flat=True)) == {"succeeded"}
+    assert not Refund.objects.exists()  # the stock was free: every late payment re-reserved
+    size = Size.objects.get(product=product)
+    assert size.on_hand == 92
+    assert_stock_consistent(size)
