@@ -306,6 +306,12 @@ def record_success(
         if checkout.status == Checkout.Status.PAID:
             refunds.refund_automatically(payment, kind=Refund.Kind.DUPLICATE,
                                          reason="The checkout was already paid.")  # fmt: skip
+        elif checkout.status == Checkout.Status.CANCELLED:
+            refunds.refund_automatically(
+                payment,
+                kind=Refund.Kind.CANCELLATION,
+                reason="The order was cancelled before the payment arrived.",
+            )
         else:
             try:
                 checkout_services.mark_checkout_paid(checkout_id=checkout.pk)

@@ -470,3 +470,23 @@ def test_a_co_seller_sees_only_their_own_refunds_on_a_shared_payment(
     assert seen_by_me["refunds"] == []
     assert [r["amount"] for r in seen_by_them["refunds"]] == ["10.00"]
     assert [r["amount"] for r in seen_by_payer["refunds"]] == ["10.00"]
+
+
+def test_a_payment_for_a_cancelled_checkout_is_refunded_as_a_cancellation(
+    auth_client: APIClient, user, api_client: APIClient
+):
+    checkout = place(user)
+    payment_id = create(auth_client, checkout).json()["id"]
+    order = Order.objects.get(checkout=checkout)
+    auth_client.put(f"/api/orders/{order.pk}/status/", {"status": "cancelled"})
+
+    signed_webhook(
+        api_client, {"id": "evt_c", "type": "payment.succeeded", "data": {"payment_id": payment_id}}
+    )
+
+    payment = Payment.objects.get(pk=payment_id)
+    assert payment.status == "refunded"
+    assert payment.refunds.get().kind == "cancellation"
+    subjects = [m.subject for m in mail.outbox]
+    assert "Refund of 100.00 SDG" in subjects
+    assert not any("too late" in s or "Payment received" in s for s in subjects)
