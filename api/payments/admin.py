@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -40,6 +41,14 @@ class RefundInline(_ReadOnly, admin.TabularInline):
     extra = 0
 
 
+def _message(exc: Exception) -> str:
+    return (
+        exc.message
+        if isinstance(exc, ApplicationError)
+        else "; ".join(str(m) for m in getattr(exc, "messages", [exc]))
+    )
+
+
 def _staff(request: HttpRequest) -> User:
     assert isinstance(request.user, User)
     return request.user
@@ -62,7 +71,20 @@ class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
     def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
         done = 0
         for payment in queryset.order_by("pk"):
-            for order in Order.objects.filter(checkout_id=payment.checkout_id).order_by("pk"):
+            orders = list(Order.objects.filter(checkout_id=payment.checkout_id).order_by("pk"))
+            if not any(refunds.order_refundable(payment, order) > 0 for order in orders):
+                # Nothing of it was sold (a late payment whose automatic refund failed): the
+                # payment itself goes back.
+                orders = []
+                left = refunds.payment_refundable(payment)
+                if left > 0:
+                    try:
+                        refunds.create_refund(payment=payment, actor=_staff(request), amount=left,
+                                              reason="refunded from the admin")  # fmt: skip
+                        done += 1
+                    except (ApplicationError, ValidationError) as exc:
+                        self.message_user(request, f"{payment}: {_message(exc)}", messages.WARNING)
+            for order in orders:
                 left = refunds.order_refundable(payment, order)
                 if left <= 0:
                     continue
@@ -75,8 +97,8 @@ class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
                         order_id=order.pk,
                     )
                     done += 1
-                except ApplicationError as exc:
-                    self.message_user(request, f"{payment}: {exc.message}", messages.WARNING)
+                except (ApplicationError, ValidationError) as exc:
+                    self.message_user(request, f"{payment}: {_message(exc)}", messages.WARNING)
                 payment.refresh_from_db()
         self.message_user(request, f"{done} refund(s) requested.")
 
@@ -101,7 +123,7 @@ class RefundAdmin(_ReadOnly, admin.ModelAdmin):
         for refund in queryset.filter(status=Refund.Status.PENDING).order_by("pk"):
             try:
                 settled += refunds.process_refund(refund_id=refund.pk).status != "pending"
-            except ApplicationError as exc:
+            except (ApplicationError, ValidationError) as exc:
                 self.message_user(request, f"{refund}: {exc.message}", messages.WARNING)
         self.message_user(request, f"{settled} refund(s) settled.")
 

@@ -147,6 +147,9 @@ class Refund(TimeStampedModel):
     reason = models.CharField(max_length=255, blank=True)
     restock = models.BooleanField(default=False)
     provider_reference = models.CharField(max_length=255, blank=True)
+    # Sent with every try (Stripe's idempotency key, PayPal's request id): fixed when the refund
+    # is written, so no later change of settings can make a retry a second refund.
+    idempotency_key = models.CharField(max_length=100, blank=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -185,6 +188,7 @@ class WebhookEvent(models.Model):
         Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     result = models.CharField(max_length=255, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)

@@ -26,8 +26,9 @@ def process_webhook_event_task(self: Task, *, event_pk: int) -> str | None:
     try:
         return webhooks.process_event(event_pk=event_pk)
     except Exception as exc:
-        attempts = self.request.retries + 1
-        dead = attempts >= settings.WEBHOOK_MAX_ATTEMPTS
+        # The event counts its own tries (a replay, or the sweep re-queuing it, starts no new
+        # budget), so whichever chain fails last dead-letters it.
+        dead = webhooks.attempts(event_pk=event_pk) >= settings.WEBHOOK_MAX_ATTEMPTS
         webhooks.record_failure(event_pk=event_pk, error=f"{type(exc).__name__}: {exc}", dead=dead)
         if dead:
             logger.error("webhook dead-lettered", extra={"webhook_id": event_pk},
@@ -73,8 +74,8 @@ def payments_sweep_task() -> dict[str, int]:
             break
         try:
             expired += payment_services.expire_payment(payment_id=payment_id)
-        except PaymentGatewayError:
-            logger.warning("could not cancel payment", extra={"payment_id": payment_id})
+        except Exception:  # one payment's trouble must not stop the sweep (refunds, webhooks)
+            logger.exception("could not close payment", extra={"payment_id": payment_id})
     stalled = refunds.stalled_refund_ids()
     for refund_id in stalled:
         process_refund_task.delay(refund_id=refund_id)

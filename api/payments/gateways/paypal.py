@@ -43,6 +43,7 @@ TOKEN_CACHE_KEY = "paypal:access-token"  # noqa: S105 - a cache key, not a secre
 CERT_HOSTS = frozenset(
     {"api.paypal.com", "api-m.paypal.com", "api.sandbox.paypal.com", "api-m.sandbox.paypal.com"}
 )
+CERT_PATH = "/v1/notifications/certs/"
 TOLERANCE_SECONDS = 4 * 24 * 3600  # three days of redeliveries, and a day of clock slack
 # PayPal's currency codes reference: "This currency does not support decimals."
 NO_DECIMALS = frozenset({"HUF", "JPY", "TWD"})
@@ -93,9 +94,12 @@ def _token(*, fresh: bool = False) -> str:
     if response.status_code != 200:
         logger.error("paypal refused our credentials", extra={"status": response.status_code})
         raise PaymentGatewayError(details={"provider": "paypal"})
-    body = response.json()
-    cache.set(TOKEN_CACHE_KEY, body["access_token"], max(int(body.get("expires_in", 0)) - 60, 1))
-    return str(body["access_token"])
+    body = _body(response)
+    token, expires_in = body.get("access_token"), body.get("expires_in", 0)
+    if not isinstance(token, str) or not isinstance(expires_in, int):
+        raise PaymentGatewayError(details={"provider": "paypal"})
+    cache.set(TOKEN_CACHE_KEY, token, max(expires_in - 60, 1))
+    return token
 
 
 def _call(method: str, path: str, *, request_id: str = "", json_body: Any = None) -> httpx.Response:
@@ -125,6 +129,7 @@ def _call(method: str, path: str, *, request_id: str = "", json_body: Any = None
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
+    """The answer's JSON object, or a stand-in when PayPal (or a proxy) sent something else."""
     try:
         body = response.json()
     except ValueError:
@@ -132,19 +137,33 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {"body": body}
 
 
-def _issue(response: httpx.Response) -> str:
+def _body(response: httpx.Response) -> dict[str, Any]:
+    """A success answer's JSON object; anything else is the provider misbehaving (502)."""
     try:
-        details = response.json().get("details") or [{}]
+        body = response.json()
     except ValueError:
-        return ""
-    return str(details[0].get("issue", ""))
+        body = None
+    if not isinstance(body, dict):
+        logger.warning("paypal answered something that isn't a JSON object")
+        raise PaymentGatewayError(details={"provider": "paypal"})
+    return body
+
+
+def _issue(response: httpx.Response) -> str:
+    details = _json(response).get("details")
+    first = details[0] if isinstance(details, list) and details else {}
+    return str(first.get("issue", "")) if isinstance(first, dict) else ""
+
+
+def _list(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _capture_result(order: Mapping[str, Any]) -> GatewayResult:
     captures = [
         capture
-        for unit in order.get("purchase_units") or []
-        for capture in (unit.get("payments") or {}).get("captures") or []
+        for unit in _list(order.get("purchase_units"))
+        for capture in _list((unit.get("payments") or {}).get("captures"))
     ]
     capture = captures[0] if captures else {}
     status = {"COMPLETED": "succeeded", "PENDING": "pending", "DECLINED": "failed",
@@ -204,11 +223,13 @@ class PayPalGateway(PaymentGateway):
         if response.status_code not in (200, 201):
             logger.warning("paypal refused the order", extra={"issue": _issue(response)})
             raise PaymentGatewayError(details={"provider": "paypal", "issue": _issue(response)})
-        order = response.json()
+        order = _body(response)
+        if not isinstance(order.get("id"), str):
+            raise PaymentGatewayError(details={"provider": "paypal"})
         approve = next(
             (
-                link["href"]
-                for link in order.get("links", [])
+                str(link.get("href", ""))
+                for link in _list(order.get("links"))
                 if link.get("rel") in ("payer-action", "approve")
             ),
             "",
@@ -223,16 +244,16 @@ class PayPalGateway(PaymentGateway):
         response = _call(
             "POST",
             f"/v2/checkout/orders/{payment.provider_reference}/capture",
-            # One id per try: a retry after a timeout replays the same capture, while a new try
-            # after the buyer approves again isn't answered with the stored refusal.
+            # One id per try, so a new try after the buyer approves again isn't answered with
+            # the stored refusal; a try after a lost answer gets ORDER_ALREADY_CAPTURED (below).
             request_id=f"{settings.PAYMENT_KEY_PREFIX}-payment-{payment.pk}-capture-{tries}",
         )
         if response.status_code in (200, 201):
-            return _capture_result(response.json())
+            return _capture_result(_body(response))
         issue = _issue(response)
         if issue == "ORDER_ALREADY_CAPTURED":
             order = _call("GET", f"/v2/checkout/orders/{payment.provider_reference}")
-            return _capture_result(order.json())
+            return _capture_result(_body(order))
         if issue in ("ORDER_NOT_APPROVED", "PAYER_ACTION_REQUIRED"):
             return GatewayResult(
                 status="requires_action",
@@ -240,7 +261,7 @@ class PayPalGateway(PaymentGateway):
                 approval_url=payment.approval_url,
                 error_code=issue.lower(),
                 message="Approve the payment at PayPal first.",
-                response=response.json(),
+                response=_json(response),
             )
         if issue in ("INSTRUMENT_DECLINED", "TRANSACTION_REFUSED", "PAYER_CANNOT_PAY"):
             return GatewayResult(
@@ -248,7 +269,7 @@ class PayPalGateway(PaymentGateway):
                 reference=payment.provider_reference,
                 error_code=issue.lower(),
                 message="PayPal declined the payment; choose another funding source.",
-                response=response.json(),
+                response=_json(response),
             )
         logger.warning("paypal capture refused", extra={"issue": issue})
         raise PaymentGatewayError(details={"provider": "paypal", "issue": issue})
@@ -256,27 +277,27 @@ class PayPalGateway(PaymentGateway):
     def cancel(self, payment: Any) -> GatewayResult:
         # An uncaptured PayPal order just lapses: nothing to call. Unless it was captured.
         response = _call("GET", f"/v2/checkout/orders/{payment.provider_reference}")
-        if response.status_code == 200 and response.json().get("status") == "COMPLETED":
-            return _capture_result(response.json())
+        if response.status_code == 200 and _json(response).get("status") == "COMPLETED":
+            return _capture_result(_body(response))
         return GatewayResult(status="cancelled", reference=payment.provider_reference)
 
     def refund(self, payment: Any, refund: Any) -> GatewayResult:
         response = _call(
             "POST",
             f"/v2/payments/captures/{payment.capture_reference}/refund",
-            request_id=f"{settings.PAYMENT_KEY_PREFIX}-refund-{refund.pk}",
+            request_id=refund.idempotency_key,
             json_body={
                 "amount": _amount(refund.amount, refund.currency),
-                "invoice_id": f"{settings.PAYMENT_KEY_PREFIX}-refund-{refund.pk}",
+                "invoice_id": refund.idempotency_key,
                 "note_to_payer": (refund.reason or "Refund from Sudamall")[:255],
             },
         )
         if response.status_code not in (200, 201):
             return GatewayResult(status="failed", error_code=_issue(response).lower(),
                                  message=_issue(response), response=_json(response))  # fmt: skip
-        body = response.json()
+        body = _body(response)
         status = "failed" if body.get("status") in ("CANCELLED", "FAILED") else "succeeded"
-        return GatewayResult(status=status, reference=body.get("id", ""), response=body)
+        return GatewayResult(status=status, reference=str(body.get("id", "")), response=body)
 
     # --- webhooks ---------------------------------------------------------------------------------
 
@@ -347,14 +368,28 @@ class PayPalGateway(PaymentGateway):
 def _certificate_key(cert_url: str) -> rsa.RSAPublicKey:
     """The public key of PayPal's signing certificate, fetched only from PayPal over HTTPS and
     cached. Anything else is refused: a forger would sign with their own certificate."""
-    parts = urlsplit(cert_url)
-    if parts.scheme != "https" or parts.hostname not in CERT_HOSTS:
+    try:
+        parts = urlsplit(cert_url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidWebhook("The certificate URL is not a URL.") from exc
+    if (
+        parts.scheme != "https"
+        or parts.hostname not in CERT_HOSTS
+        or port not in (None, 443)
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or not parts.path.startswith(CERT_PATH)
+    ):
         raise InvalidWebhook("The certificate URL is not PayPal's.")
     cache_key = f"paypal:cert:{cert_url}"
     pem = cache.get(cache_key)
     if pem is None:
         try:
             response = http_client.get(cert_url)
+        except httpx.InvalidURL as exc:
+            raise InvalidWebhook("The certificate URL is not a URL.") from exc
         except httpx.HTTPError as exc:
             raise PaymentGatewayError(details={"provider": "paypal"}) from exc
         if response.status_code != 200:

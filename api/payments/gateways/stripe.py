@@ -218,7 +218,7 @@ class StripeGateway(PaymentGateway):
                     "amount": to_minor_units(refund.amount, refund.currency),
                     "metadata": {"refund_id": str(refund.pk), "payment_id": str(payment.pk)},
                 },
-                options={"idempotency_key": f"{settings.PAYMENT_KEY_PREFIX}-refund-{refund.pk}"},
+                options={"idempotency_key": refund.idempotency_key},
             )
         except stripe.InvalidRequestError as exc:
             return GatewayResult(status="failed", error_code=exc.code or "invalid_request",

@@ -49,8 +49,11 @@ def verify_signature(body: bytes, header: str, secret: str, tolerance: int) -> N
     for item in header.split(","):
         key, _, value = item.strip().partition("=")
         parts.setdefault(key, []).append(value)
+    raw = parts.get("t", [""])[0]
     try:
-        timestamp = int(parts.get("t", [""])[0])
+        if len(raw) > 12:  # seconds since 1970 fit in 12 digits for a long while yet
+            raise ValueError(raw)
+        timestamp = int(raw)
     except ValueError as exc:
         raise InvalidWebhook("The signature header has no valid timestamp.") from exc
     if abs(time.time() - timestamp) > tolerance:

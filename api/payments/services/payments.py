@@ -12,6 +12,7 @@ had closed and the stock is gone, so the money goes back (late payment); or anot
 already paid the checkout, so this one goes back (duplicate).
 """
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
@@ -135,6 +136,19 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
             record_attempt(payment, PaymentAttempt.Action.CREATE, outcome="error",
                            error_code=exc.code, message=exc.message)  # fmt: skip
         raise
+    with transaction.atomic():
+        checkout, payment = _lock(payment.pk)
+        if payment.status not in Payment.OPEN:
+            # Closed while the provider was creating it (the window's sweep): close it there too.
+            payment.provider_reference = result.reference
+            payment.save(update_fields=["provider_reference", "updated_at"])
+            closed_meanwhile = True
+        else:
+            closed_meanwhile = False
+    if closed_meanwhile:
+        with contextlib.suppress(PaymentGatewayError):
+            record_attempt(payment, PaymentAttempt.Action.CANCEL, provider.cancel(payment))
+        raise CheckoutExpired(details={"payment_deadline": payment.expires_at})
     with transaction.atomic():
         checkout, payment = _lock(payment.pk)
         payment.provider_reference = result.reference

@@ -11,7 +11,9 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Sum
@@ -86,6 +88,8 @@ def _pick_order(payment: Payment, actor: User, order_id: int | None) -> Order | 
             raise ValidationError(
                 {"order_id": ["Not an order of this payment that you can refund."]}
             )
+        if not aftersale.was_sold(order):
+            raise NothingSold(details={"order_id": order.pk, "status": order.status})
         return order
     sold = [order for order in orders.order_by("pk") if aftersale.was_sold(order)]
     if len(sold) > 1:
@@ -97,6 +101,14 @@ def _pick_order(payment: Payment, actor: User, order_id: int | None) -> Order | 
     if actor.is_staff:
         return None
     raise NothingSold()
+
+
+def _new_refund(**fields: Any) -> Refund:
+    """A pending refund with its provider key fixed for good (see Refund.idempotency_key)."""
+    refund = Refund.objects.create(**fields)
+    refund.idempotency_key = f"{settings.PAYMENT_KEY_PREFIX}-refund-{refund.pk}"
+    refund.save(update_fields=["idempotency_key"])
+    return refund
 
 
 def create_refund(
@@ -128,14 +140,14 @@ def create_refund(
                     "order_id": None if order is None else order.pk,
                 }
             )
-        refund = Refund.objects.create(
+        refund = _new_refund(
             payment=payment,
             order=order,
             kind=Refund.Kind.MANUAL,
             amount=amount,
             currency=payment.currency,
             reason=reason[:255],
-            restock=restock,
+            restock=restock and order is not None,
             requested_by=actor,
         )
         if restock and order is not None:
@@ -188,7 +200,7 @@ def refund_automatically(
     amount = left if amount is None else min(amount, left)
     if amount <= 0:
         return None
-    refund = Refund.objects.create(
+    refund = _new_refund(
         payment=payment,
         order=order,
         kind=kind,
@@ -208,9 +220,8 @@ def refund_cancelled_order(order: Order, actor: User | None) -> None:
     Its money goes back in full; an uncollected cash-on-delivery payment whose every order is
     now cancelled is simply cancelled."""
     payments = list(
-        Payment.objects.select_for_update()
+        Payment.objects.select_for_update()  # no join: it would lock the payer's row too
         .filter(checkout_id=order.checkout_id)
-        .select_related("payer")
         .order_by("pk")
     )
     for payment in payments:
@@ -293,8 +304,6 @@ def process_refund(*, refund_id: int) -> Refund:
 def stalled_refund_ids(*, older_than_minutes: int = 15, limit: int = 200) -> list[int]:
     """Pending refunds whose task never ran or gave up early (a broker outage): beat asks the
     provider again, until REFUND_MAX_ATTEMPTS; after that they wait for staff in the admin."""
-    from django.conf import settings
-
     return list(
         Refund.objects.filter(
             status=Refund.Status.PENDING,

@@ -15,10 +15,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from payments.exceptions import PaymentClosed, PaymentDeclined, PaymentInProgress
+from payments.exceptions import PaymentClosed, PaymentDeclined
 from payments.gateways import EventOutcome, GatewayResult, get_gateway, sanitize
 from payments.models import Payment, PaymentAttempt, WebhookEvent
 from payments.services import payments as payment_services
@@ -72,7 +72,9 @@ def process_event(*, event_pk: int) -> str:
     event = WebhookEvent.objects.get(pk=event_pk)
     if event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
         return event.result
-    WebhookEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        attempts=F("attempts") + 1, last_attempt_at=timezone.now()
+    )
     gateway = get_gateway(event.provider)
     outcome = gateway.interpret_event(event.type, event.payload)
     if not outcome.outcome:
@@ -111,8 +113,9 @@ def process_event(*, event_pk: int) -> str:
         # Only while the checkout still waits for this money: capturing for a checkout paid
         # otherwise, or past its window, would take money only to give it back (less fees).
         if payment.status in Payment.OPEN and payment_services.payable(payment.checkout_id):
-            # A decline is recorded on the payment; a confirm in flight is the buyer capturing it.
-            with contextlib.suppress(PaymentDeclined, PaymentInProgress, PaymentClosed):
+            # A decline is recorded on the payment. A confirm in flight (PaymentInProgress) is
+            # raised: the task retries, in case that confirm fails and the capture is ours.
+            with contextlib.suppress(PaymentDeclined, PaymentClosed):
                 payment_services.charge(payment=payment, data={})
     elif outcome.outcome == "requires_action":
         payment_services.apply_result(payment_id=payment.pk, result=result, action=action)
@@ -147,6 +150,10 @@ def _finish(event: WebhookEvent, status: str, result: str) -> str:
     return result
 
 
+def attempts(*, event_pk: int) -> int:
+    return WebhookEvent.objects.filter(pk=event_pk).values_list("attempts", flat=True).first() or 0
+
+
 def record_failure(*, event_pk: int, error: str, dead: bool) -> None:
     WebhookEvent.objects.filter(pk=event_pk).update(
         status=WebhookEvent.Status.DEAD if dead else WebhookEvent.Status.FAILED,
@@ -173,7 +180,7 @@ def stuck_event_ids(*, older_than_minutes: int = 10, limit: int = 200) -> list[i
                  received_at__lt=now - timedelta(minutes=older_than_minutes))  # fmt: skip
     failed = Q(
         status=WebhookEvent.Status.FAILED,
-        received_at__lt=now - timedelta(hours=2),
+        last_attempt_at__lt=now - timedelta(hours=2),
         attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
     )
     return list(

@@ -194,3 +194,31 @@ def test_revenue_counts_only_what_was_sold(
     assert totals["revenue"] == "100.00"
     assert totals["orders"] == 1
     assert totals["refunded"] == "0.00"
+
+
+def test_admin_refunds_a_payment_that_sold_nothing(admin_client, auth_client, user, monkeypatch):
+    from datetime import timedelta
+
+    from orders.services import checkout as checkout_services
+    from payments.gateways import GatewayResult
+    from payments.gateways.test import TestGateway
+
+    product = make_product(stock=1)
+    checkout = place(user, product)
+    payment_id = create(auth_client, checkout).json()["id"]
+    with time_machine.travel(checkout.payment_deadline + timedelta(minutes=2), tick=False):
+        checkout_services.expire_due_checkouts()
+        place(make_product(stock=1).store.owner, product)  # the stock goes to someone else
+        monkeypatch.setattr(TestGateway, "refund", lambda *a: GatewayResult(status="failed"))
+        signed_webhook(
+            APIClient(),
+            {"id": "evt_late", "type": "payment.succeeded", "data": {"payment_id": payment_id}},
+        )
+        monkeypatch.undo()
+    assert Payment.objects.get(pk=payment_id).status == "succeeded"  # its refund was refused
+
+    admin_client.post(
+        "/admin/payments/payment/", {"action": "refund_in_full", "_selected_action": [payment_id]}
+    )
+
+    assert Payment.objects.get(pk=payment_id).status == "refunded"

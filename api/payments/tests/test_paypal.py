@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.core import mail
@@ -529,6 +530,10 @@ FORGERIES: dict[str, Callable[[], dict[str, Any]]] = {
     },
     "cert-url-not-paypal": lambda: {"cert_url": "https://evil.example.com/cert.pem"},
     "cert-url-over-http": lambda: {"cert_url": CERT_URL.replace("https://", "http://")},
+    "cert-url-not-a-url": lambda: {"cert_url": "https://[::1/cert"},
+    "cert-url-bad-port": lambda: {"cert_url": CERT_URL.replace(".com/", ".com:abc/")},
+    "cert-url-with-query": lambda: {"cert_url": CERT_URL + "?x=1"},
+    "cert-url-other-path": lambda: {"cert_url": "https://api.sandbox.paypal.com/v1/oauth2/token"},
     "another-webhook-id": lambda: {"webhook_id": "8PT597110X687430L"},
 }
 
@@ -560,3 +565,26 @@ def test_a_delivery_that_does_not_verify_is_400_and_stores_nothing(
     accepted = deliver(api_client, paypal, event)
     assert accepted.status_code == 200, accepted.content
     assert_paid(product, checkout)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, text="<html>maintenance</html>"),  # a proxy's page, not PayPal's JSON
+        httpx.Response(200, json=["not", "an", "object"]),
+        httpx.Response(200, json={"scope": "x"}),  # no access_token
+    ],
+    ids=["html", "json-list", "no-token"],
+)
+def test_a_garbled_paypal_answer_is_502_and_the_payment_failed_not_a_500(
+    auth_client: APIClient, user: User, paypal: FakePayPal, monkeypatch: Any, answer: Any
+):
+    checkout = place(user, product_in("USD"), quantity=2)
+    garbled = httpx.Client(transport=httpx.MockTransport(lambda request: answer))
+    monkeypatch.setattr(paypal_gateway, "http_client", garbled)
+
+    response = create(auth_client, checkout, "paypal")
+
+    assert response.status_code == 502
+    assert response.json()["code"] == "payment_gateway_error"
+    assert Payment.objects.get().status == "failed"

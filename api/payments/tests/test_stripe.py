@@ -513,3 +513,36 @@ def test_amounts_go_to_providers_in_the_currencys_smallest_unit(
     amount: str, currency: str, minor: int
 ):
     assert to_minor_units(Decimal(amount), currency) == minor
+
+
+def test_a_refund_whose_answer_was_lost_is_retried_with_its_first_key_whatever_the_settings(
+    auth_client: APIClient,
+    make_auth_client: Any,
+    payment: Payment,
+    product: Product,
+    stripe_fake: FakeStripe,
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from payments import tasks
+    from payments.services import refunds
+
+    assert confirm(auth_client, payment.pk, "pm_card_visa").status_code == 200
+    # The retry task runs later (eager mode would run it at once).
+    monkeypatch.setattr(tasks.process_refund_task, "apply_async", lambda *a, **k: None)
+    # Stripe refunds, but the answer (and the SDK's retries' answers) never come back.
+    for _ in range(3):
+        stripe_fake.lose_next_response()
+    pending = make_auth_client(product.store.owner).post(
+        f"/api/payments/{payment.pk}/refund/", {"amount": "50.00"}
+    )
+    assert pending.json()["status"] == "pending"
+    settings.PAYMENT_KEY_PREFIX = "rotated"  # a deploy changed it meanwhile
+
+    settled = refunds.process_refund(refund_id=pending.json()["id"])
+
+    assert settled.status == "succeeded"
+    keys = {sent.idempotency_key for sent in stripe_fake.calls("POST", "/v1/refunds")}
+    assert keys == {f"sudamall-refund-{settled.pk}"}
+    charge = stripe_fake.charges[stripe_fake.intent(payment.provider_reference)["latest_charge"]]
+    assert charge["amount_refunded"] == 5000  # refunded once

@@ -243,3 +243,43 @@ def test_payment_flows_log_no_card_numbers_or_secrets(
     assert '"status_code": 402' in output  # and status codes are not mistaken for secrets
     for secret in (GOOD_CARD, DECLINED_CARD, settings.PAYMENT_TEST_WEBHOOK_SECRET):
         assert secret not in output
+
+
+def test_an_absurd_timestamp_is_400_not_a_500(api_client: APIClient, payment: Payment):
+    response = api_client.generic(
+        "POST",
+        "/api/payments/webhook/",
+        json.dumps(event(payment.pk)),
+        content_type="application/json",
+        headers={"X-Signature": "t=" + "9" * 400 + ",v1=00"},
+    )
+
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_one_payment_failing_to_close_does_not_stop_the_sweep(
+    api_client: APIClient, payment: Payment, monkeypatch
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from payments import tasks
+    from payments.gateways.test import TestGateway
+
+    monkeypatch.setattr(webhooks, "_enqueue", lambda pk: None)
+    signed_webhook(api_client, event(payment.pk, "payment.disputed"))  # left unprocessed
+    monkeypatch.undo()
+
+    def broken(self, payment):  # type: ignore[no-untyped-def]
+        raise ValueError("the provider answered nonsense")
+
+    monkeypatch.setattr(TestGateway, "cancel", broken)
+    with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
+        swept = tasks.payments_sweep_task()
+
+    assert swept["payments_cancelled"] == 0  # that one stays open, for the next run
+    assert swept["webhooks_requeued"] == 1  # and the rest of the sweep still ran
+    assert WebhookEvent.objects.get().status == "ignored"
