@@ -124,7 +124,7 @@ class RefundAdmin(_ReadOnly, admin.ModelAdmin):
             try:
                 settled += refunds.process_refund(refund_id=refund.pk).status != "pending"
             except (ApplicationError, ValidationError) as exc:
-                self.message_user(request, f"{refund}: {exc.message}", messages.WARNING)
+                self.message_user(request, f"{refund}: {_message(exc)}", messages.WARNING)
         self.message_user(request, f"{settled} refund(s) settled.")
 
 

@@ -52,6 +52,9 @@ class Payment(TimeStampedModel):
     approval_url = models.URLField(max_length=1000, blank=True)
     expires_at = models.DateTimeField()
     succeeded_at = models.DateTimeField(null=True, blank=True)
+    # This payment is the one that paid its checkout (a duplicate or late one that was refunded
+    # instead never is): only its money can be refunded against the checkout's orders.
+    settled_checkout = models.BooleanField(default=False)
     failure_code = models.CharField(max_length=64, blank=True)
     failure_message = models.CharField(max_length=255, blank=True)
     # A confirm call in flight holds this lease, so a double click can't charge twice.

@@ -26,8 +26,8 @@ def process_webhook_event_task(self: Task, *, event_pk: int) -> str | None:
     try:
         return webhooks.process_event(event_pk=event_pk)
     except Exception as exc:
-        # The event counts its own tries (a replay, or the sweep re-queuing it, starts no new
-        # budget), so whichever chain fails last dead-letters it.
+        # The event counts its own tries (the sweep re-queuing it starts no new budget; a
+        # replay by staff does), so whichever chain fails last dead-letters it.
         dead = webhooks.attempts(event_pk=event_pk) >= settings.WEBHOOK_MAX_ATTEMPTS
         webhooks.record_failure(event_pk=event_pk, error=f"{type(exc).__name__}: {exc}", dead=dead)
         if dead:

@@ -15,6 +15,7 @@ from payments.gateways.base import (
     compute_fee,
     enabled_gateways,
     get_gateway,
+    refund_key,
     sanitize,
     to_minor_units,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "compute_fee",
     "enabled_gateways",
     "get_gateway",
+    "refund_key",
     "sanitize",
     "to_minor_units",
 ]

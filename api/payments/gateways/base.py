@@ -108,6 +108,12 @@ def enabled_gateways() -> list[str]:
     return names
 
 
+def refund_key(refund: "Refund") -> str:
+    """The key every try of this refund is sent with. Written on the row with the refund; the
+    fallback is the key a refund written before that field existed was first sent with."""
+    return refund.idempotency_key or f"{settings.PAYMENT_KEY_PREFIX}-refund-{refund.pk}"
+
+
 def compute_fee(gateway: str, amount: Decimal) -> Decimal:
     """The gateway's fixed plus percentage fee on ``amount``, to the cent, never above it."""
     fixed, percent = settings.PAYMENT_GATEWAY_FEES.get(gateway, ("0", "0"))

@@ -34,7 +34,13 @@ from django.conf import settings
 from django.core.cache import cache
 
 from payments.exceptions import InvalidWebhook, PaymentGatewayError
-from payments.gateways.base import EventOutcome, GatewayResult, PaymentGateway, VerifiedEvent
+from payments.gateways.base import (
+    EventOutcome,
+    GatewayResult,
+    PaymentGateway,
+    VerifiedEvent,
+    refund_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -285,10 +291,10 @@ class PayPalGateway(PaymentGateway):
         response = _call(
             "POST",
             f"/v2/payments/captures/{payment.capture_reference}/refund",
-            request_id=refund.idempotency_key,
+            request_id=refund_key(refund),
             json_body={
                 "amount": _amount(refund.amount, refund.currency),
-                "invoice_id": refund.idempotency_key,
+                "invoice_id": refund_key(refund),
                 "note_to_payer": (refund.reason or "Refund from Sudamall")[:255],
             },
         )
@@ -381,6 +387,8 @@ def _certificate_key(cert_url: str) -> rsa.RSAPublicKey:
         or parts.fragment
         or parts.username
         or not parts.path.startswith(CERT_PATH)
+        or "%" in parts.path
+        or ".." in parts.path.split("/")
     ):
         raise InvalidWebhook("The certificate URL is not PayPal's.")
     cache_key = f"paypal:cert:{cert_url}"

@@ -26,6 +26,7 @@ from payments.gateways.base import (
     GatewayResult,
     PaymentGateway,
     VerifiedEvent,
+    refund_key,
     to_minor_units,
 )
 
@@ -218,7 +219,7 @@ class StripeGateway(PaymentGateway):
                     "amount": to_minor_units(refund.amount, refund.currency),
                     "metadata": {"refund_id": str(refund.pk), "payment_id": str(payment.pk)},
                 },
-                options={"idempotency_key": refund.idempotency_key},
+                options={"idempotency_key": refund_key(refund)},
             )
         except stripe.InvalidRequestError as exc:
             return GatewayResult(status="failed", error_code=exc.code or "invalid_request",

@@ -163,6 +163,9 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
                 checkout_services.mark_checkout_paid(checkout_id=checkout.pk)
             except checkout_services.LatePaymentOutOfStock as exc:
                 late = exc
+            else:
+                payment.settled_checkout = True
+                payment.save(update_fields=["settled_checkout"])
         _schedule_expiry(payment)
     if late is not None:
         # The window closed between the two transactions: nothing was sold, nothing is owed.
@@ -335,6 +338,8 @@ def record_success(
                 )
             else:
                 paid_it = True
+                payment.settled_checkout = True
+                payment.save(update_fields=["settled_checkout"])
                 checkout.refresh_from_db(fields=["total", "status"])
                 if payment.amount > checkout.total:
                     refunds.refund_automatically(

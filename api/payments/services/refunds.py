@@ -52,8 +52,9 @@ def payment_refundable(payment: Payment) -> Decimal:
 
 def order_refundable(payment: Payment, order: Order) -> Decimal:
     """What is left to refund of one order: nothing if it was never sold (cancelled or expired
-    before payment), else its total less its refunds, within what the payment has left."""
-    if not aftersale.was_sold(order):
+    before payment) or if this payment isn't the one that paid for it (a duplicate), else its
+    total less its refunds, within what the payment has left."""
+    if not payment.settled_checkout or not aftersale.was_sold(order):
         return ZERO
     return min(
         payment_refundable(payment),
@@ -88,10 +89,14 @@ def _pick_order(payment: Payment, actor: User, order_id: int | None) -> Order | 
             raise ValidationError(
                 {"order_id": ["Not an order of this payment that you can refund."]}
             )
-        if not aftersale.was_sold(order):
+        if not payment.settled_checkout or not aftersale.was_sold(order):
             raise NothingSold(details={"order_id": order.pk, "status": order.status})
         return order
-    sold = [order for order in orders.order_by("pk") if aftersale.was_sold(order)]
+    sold = (
+        [order for order in orders.order_by("pk") if aftersale.was_sold(order)]
+        if payment.settled_checkout
+        else []  # a duplicate or late payment paid for no order: it goes back whole
+    )
     if len(sold) > 1:
         raise ValidationError(
             {"order_id": ["This payment paid several stores' orders: name the order to refund."]}

@@ -178,10 +178,9 @@ def stuck_event_ids(*, older_than_minutes: int = 10, limit: int = 200) -> list[i
     now = timezone.now()
     received = Q(status=WebhookEvent.Status.RECEIVED,
                  received_at__lt=now - timedelta(minutes=older_than_minutes))  # fmt: skip
-    failed = Q(
-        status=WebhookEvent.Status.FAILED,
-        last_attempt_at__lt=now - timedelta(hours=2),
-        attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS,
+    failed = Q(status=WebhookEvent.Status.FAILED, attempts__lt=settings.WEBHOOK_MAX_ATTEMPTS) & (
+        Q(last_attempt_at__lt=now - timedelta(hours=2))
+        | Q(last_attempt_at__isnull=True, received_at__lt=now - timedelta(hours=2))
     )
     return list(
         WebhookEvent.objects.filter(received | failed)

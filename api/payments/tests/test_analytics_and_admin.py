@@ -222,3 +222,40 @@ def test_admin_refunds_a_payment_that_sold_nothing(admin_client, auth_client, us
     )
 
     assert Payment.objects.get(pk=payment_id).status == "refunded"
+
+
+def test_refunding_a_duplicate_payment_gives_its_money_back_and_leaves_the_order_alone(
+    admin_client, auth_client, user, monkeypatch
+):
+    from payments.gateways import GatewayResult
+    from payments.gateways.test import TestGateway
+
+    checkout = place(user)
+    paying = create(auth_client, checkout).json()["id"]
+    duplicate = create(auth_client, checkout).json()["id"]
+    assert confirm(auth_client, paying).status_code == 200
+    monkeypatch.setattr(TestGateway, "refund", lambda *a: GatewayResult(status="failed"))
+    signed_webhook(
+        APIClient(),
+        {"id": "evt_dup", "type": "payment.succeeded", "data": {"payment_id": duplicate}},
+    )
+    monkeypatch.undo()
+    assert Payment.objects.get(pk=duplicate).status == "succeeded"  # its refund was refused
+
+    admin_client.post(
+        "/admin/payments/payment/", {"action": "refund_in_full", "_selected_action": [duplicate]}
+    )
+
+    assert Payment.objects.get(pk=duplicate).status == "refunded"
+    manual = Payment.objects.get(pk=duplicate).refunds.get(kind="manual")
+    assert manual.order_id is None  # the duplicate paid for no order
+    assert Order.objects.get().status == "paid"
+    assert Payment.objects.get(pk=paying).refundable_amount == Payment.objects.get(pk=paying).amount
+
+
+def test_a_refund_written_before_keys_were_stored_retries_with_its_first_key():
+    from payments.gateways import refund_key
+    from payments.models import Refund
+
+    assert refund_key(Refund(pk=41, idempotency_key="")) == "sudamall-refund-41"
+    assert refund_key(Refund(pk=41, idempotency_key="kept-key")) == "kept-key"

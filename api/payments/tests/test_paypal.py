@@ -533,6 +533,9 @@ FORGERIES: dict[str, Callable[[], dict[str, Any]]] = {
     "cert-url-not-a-url": lambda: {"cert_url": "https://[::1/cert"},
     "cert-url-bad-port": lambda: {"cert_url": CERT_URL.replace(".com/", ".com:abc/")},
     "cert-url-with-query": lambda: {"cert_url": CERT_URL + "?x=1"},
+    "cert-url-climbing-out": lambda: {
+        "cert_url": "https://api.sandbox.paypal.com/v1/notifications/certs/../../oauth2/token"
+    },
     "cert-url-other-path": lambda: {"cert_url": "https://api.sandbox.paypal.com/v1/oauth2/token"},
     "another-webhook-id": lambda: {"webhook_id": "8PT597110X687430L"},
 }
