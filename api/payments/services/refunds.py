@@ -130,7 +130,7 @@ def create_refund(
     payment and the order have left (RefundExceedsRefundable, 409, otherwise). With ``restock``
     the order's units (all those not yet returned, or ``restock_items``: line id → units) go
     back on sale in the same transaction. The provider is then asked (``process_refund``)."""
-    payment.refresh_from_db(fields=["status"])
+    payment.refresh_from_db(fields=["status", "settled_checkout"])
     order = _pick_order(payment, actor, order_id)
     with transaction.atomic():
         payment = _lock(payment.pk)
