@@ -591,3 +591,34 @@ def test_a_garbled_paypal_answer_is_502_and_the_payment_failed_not_a_500(
     assert response.status_code == 502
     assert response.json()["code"] == "payment_gateway_error"
     assert Payment.objects.get().status == "failed"
+
+
+def test_an_approval_arriving_while_the_buyer_confirms_is_retried_not_dropped(
+    api_client: APIClient, auth_client: APIClient, user: User, paypal: FakePayPal
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from payments import tasks
+
+    product, checkout, payment = open_paypal_payment(auth_client, user, paypal)
+    paypal.approve(payment.provider_reference)
+    # The buyer's confirm holds the lease (and then, say, dies before capturing).
+    Payment.objects.filter(pk=payment.pk).update(
+        confirming_until=timezone.now() + timedelta(seconds=60)
+    )
+
+    received = deliver(api_client, paypal, paypal.order_approved_event(payment.provider_reference))
+
+    assert received.status_code == 200
+    stored = WebhookEvent.objects.get()
+    assert stored.status == "failed"  # to be retried, not "ignored"
+    assert paypal.captures == {}
+
+    Payment.objects.filter(pk=payment.pk).update(confirming_until=None)  # the lease lapsed
+    tasks.process_webhook_event_task.apply(kwargs={"event_pk": stored.pk}, retries=1)
+
+    stored.refresh_from_db()
+    assert stored.status == "processed"
+    assert_paid(product, checkout)

@@ -283,3 +283,27 @@ def test_one_payment_failing_to_close_does_not_stop_the_sweep(
     assert swept["payments_cancelled"] == 0  # that one stays open, for the next run
     assert swept["webhooks_requeued"] == 1  # and the rest of the sweep still ran
     assert WebhookEvent.objects.get().status == "ignored"
+
+
+def test_the_sweep_takes_up_failed_events_only_once_their_retries_have_lapsed(payment: Payment):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+
+    def failed(event_id: str, last_attempt_at) -> int:  # type: ignore[no-untyped-def]
+        stored = WebhookEvent.objects.create(
+            provider="test", event_id=event_id, type="payment.succeeded",
+            payload=event(payment.pk, event_id=event_id), status=WebhookEvent.Status.FAILED,
+            attempts=2, last_attempt_at=last_attempt_at,
+        )  # fmt: skip
+        WebhookEvent.objects.filter(pk=stored.pk).update(received_at=now - timedelta(hours=5))
+        return stored.pk
+
+    lapsed = failed("evt_lapsed", now - timedelta(hours=3))
+    retrying = failed("evt_retrying", now - timedelta(minutes=30))  # its own retry is due
+    from_before = failed("evt_old", None)  # stored before last_attempt_at existed
+
+    assert set(webhooks.stuck_event_ids()) == {lapsed, from_before}
+    assert retrying not in webhooks.stuck_event_ids()
