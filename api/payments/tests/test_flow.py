@@ -407,3 +407,27 @@ def test_cancelling_a_paid_order_leaves_a_second_card_payment_for_the_sweep(
     closed = Payment.objects.get(pk=second)
     assert closed.status == "cancelled"
     assert closed.attempts.filter(action="cancel").exists()
+
+
+def test_a_payment_closed_while_the_provider_created_it_is_cancelled_there_too(
+    auth_client: APIClient, user, monkeypatch
+):
+    from payments.gateways.test import TestGateway
+
+    checkout = place(user)
+    real_create = TestGateway.create
+
+    def slow_create(self, payment):  # type: ignore[no-untyped-def]
+        # Meanwhile the window's sweep closed the payment (it had nothing to cancel yet).
+        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.CANCELLED)
+        return real_create(self, payment)
+
+    monkeypatch.setattr(TestGateway, "create", slow_create)
+    response = create(auth_client, checkout)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "checkout_expired"
+    payment = Payment.objects.get()
+    assert payment.status == "cancelled"
+    assert payment.provider_reference.startswith("tp_")  # known, and closed at the provider:
+    assert list(payment.attempts.values_list("action", "outcome")) == [("cancel", "cancelled")]
