@@ -59,7 +59,7 @@ def record_attempt(
     )
 
 
-def _lock(payment_id: int) -> tuple[Checkout, Payment]:
+def lock_payment(payment_id: int) -> tuple[Checkout, Payment]:
     """Checkout, then payment, both locked. Call inside a transaction."""
     checkout_id = Payment.objects.filter(pk=payment_id).values_list("checkout_id", flat=True)
     checkout = Checkout.objects.select_for_update().get(pk=checkout_id[0])
@@ -137,7 +137,7 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
                            error_code=exc.code, message=exc.message)  # fmt: skip
         raise
     with transaction.atomic():
-        checkout, payment = _lock(payment.pk)
+        checkout, payment = lock_payment(payment.pk)
         if payment.status not in Payment.OPEN:
             # Closed while the provider was creating it (the window's sweep): close it there too.
             payment.provider_reference = result.reference
@@ -150,7 +150,7 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
             record_attempt(payment, PaymentAttempt.Action.CANCEL, provider.cancel(payment))
         raise CheckoutExpired(details={"payment_deadline": payment.expires_at})
     with transaction.atomic():
-        checkout, payment = _lock(payment.pk)
+        checkout, payment = lock_payment(payment.pk)
         payment.provider_reference = result.reference
         payment.client_secret = result.client_secret
         payment.approval_url = result.approval_url
@@ -279,7 +279,7 @@ def apply_result(*, payment_id: int, result: GatewayResult, action: str) -> Paym
         record_cancelled(payment_id=payment_id, action=action, result=result)
         raise PaymentClosed(details={"status": Payment.Status.CANCELLED})
     with transaction.atomic():
-        _, payment = _lock(payment_id)
+        _, payment = lock_payment(payment_id)
         record_attempt(payment, action, result)
         if payment.status in Payment.OPEN and result.status in Payment.OPEN:
             payment.status = result.status
@@ -307,7 +307,7 @@ def record_success(
     from payments.services import refunds
 
     with transaction.atomic():
-        checkout, payment = _lock(payment_id)
+        checkout, payment = lock_payment(payment_id)
         if result is not None:
             record_attempt(payment, action, result)
         if payment.status in Payment.CAPTURED:
@@ -368,7 +368,7 @@ def record_failure(
     """A decline. ``terminal`` (the provider says the payment failed for good) closes an open
     payment; otherwise it stays open for another try. Never moves a succeeded payment back."""
     with transaction.atomic():
-        _, payment = _lock(payment_id)
+        _, payment = lock_payment(payment_id)
         first = not payment.attempts.filter(outcome="failed").exists()
         record_attempt(payment, action, result, outcome="failed", error_code=error_code,
                        message=message)  # fmt: skip
@@ -387,7 +387,7 @@ def record_failure(
 def record_cancelled(*, payment_id: int, action: str, result: GatewayResult | None = None) -> bool:
     """The provider cancelled the payment (or we did). Only an open payment moves."""
     with transaction.atomic():
-        _, payment = _lock(payment_id)
+        _, payment = lock_payment(payment_id)
         if result is not None:
             record_attempt(payment, action, result)
         if payment.status not in Payment.OPEN:
@@ -408,7 +408,7 @@ def collect_cash(*, payment: Payment, actor: User) -> Payment:
     if payment.gateway != Gateway.CASH_ON_DELIVERY:
         raise NotCashOnDelivery()
     with transaction.atomic():
-        checkout, payment = _lock(payment.pk)
+        checkout, payment = lock_payment(payment.pk)
         if payment.status in Payment.CAPTURED:
             return payment
         if payment.status not in Payment.OPEN or checkout.status != Checkout.Status.PAID:

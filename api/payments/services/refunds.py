@@ -20,7 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
-from orders.models import Checkout, Order
+from orders.models import Order
 from orders.services import aftersale
 from payments.exceptions import (
     GatewayUnavailable,
@@ -31,6 +31,7 @@ from payments.exceptions import (
 from payments.gateways import get_gateway, sanitize
 from payments.models import Gateway, Payment, Refund
 from payments.services import notify
+from payments.services.payments import lock_payment
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +66,6 @@ def order_refundable(payment: Payment, order: Order) -> Decimal:
 class NothingSold(PaymentNotRefundable):
     code = "order_not_sold"
     default_message = "None of your orders in this payment was sold: there is nothing to refund."
-
-
-def _lock(payment_id: int) -> Payment:
-    checkout_id = Payment.objects.filter(pk=payment_id).values_list("checkout_id", flat=True)[0]
-    Checkout.objects.select_for_update().get(pk=checkout_id)  # the lock order: checkout first
-    return Payment.objects.select_for_update().get(pk=payment_id)  # no join: no payer lock
 
 
 def _pick_order(payment: Payment, actor: User, order_id: int | None) -> Order | None:
@@ -133,7 +128,7 @@ def create_refund(
     payment.refresh_from_db(fields=["status", "settled_checkout"])
     order = _pick_order(payment, actor, order_id)
     with transaction.atomic():
-        payment = _lock(payment.pk)
+        _, payment = lock_payment(payment.pk)
         if payment.status not in REFUNDABLE:
             raise PaymentNotRefundable(details={"status": payment.status})
         left = payment_refundable(payment) if order is None else order_refundable(payment, order)
@@ -270,7 +265,7 @@ def process_refund(*, refund_id: int) -> Refund:
         logger.warning("refund not reached the provider", extra={"refund_id": refund.pk})
         raise
     with transaction.atomic():
-        payment = _lock(refund.payment_id)
+        _, payment = lock_payment(refund.payment_id)
         refund = Refund.objects.select_for_update().get(pk=refund_id)  # not its order row
         if refund.status != Refund.Status.PENDING:
             return refund

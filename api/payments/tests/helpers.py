@@ -10,7 +10,7 @@ from accounts.models import User
 from orders.models import Checkout
 from orders.services import checkout as checkout_services
 from payments.gateways import test as test_gateway
-from products.models import Product
+from products.models import Product, Size
 from products.tests.factories import make_product
 
 ADDRESS = {
@@ -75,3 +75,9 @@ def signed_webhook(
         content_type="application/json",
         headers={"X-Signature": signature},
     )
+
+
+def stock(product: Product) -> tuple[int, int]:
+    """(on hand, reserved) of a product's only size."""
+    size = Size.objects.get(product=product)
+    return size.on_hand, size.reserved

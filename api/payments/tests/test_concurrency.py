@@ -237,3 +237,45 @@ def test_success_racing_the_beat_sweep_settles_each_checkout_once():
     size = Size.objects.get(product=product)
     assert size.on_hand == 92
     assert_stock_consistent(size)
+
+
+def test_collecting_cash_while_the_buyer_cancels_settles_each_order_one_way():
+    product = make_product(stock=50)
+    buyer = UserFactory()
+    owner = product.store.owner
+    payments = []
+    for _ in range(5):
+        checkout = place(buyer, product)
+        payments.append(
+            payment_services.create_payment(
+                payer=buyer, checkout_id=checkout.pk, gateway="cash_on_delivery"
+            )
+        )
+
+    def settle(index: int) -> str:
+        payment = payments[index // 2]
+        try:
+            if index % 2:
+                payment_services.collect_cash(payment=payment, actor=owner)
+                return "collected"
+            order = Order.objects.get(checkout_id=payment.checkout_id)
+            transitions.change_order_status(order=order, actor=buyer, to_status="cancelled")
+            return "cancelled"
+        except Exception as exc:  # the loser is refused
+            return type(exc).__name__
+
+    results = race(10, settle)
+
+    assert "OperationalError" not in results  # no deadlock
+    for payment in Payment.objects.all():
+        order = Order.objects.get(checkout_id=payment.checkout_id)
+        if payment.status == "cancelled":  # cancelled first: nothing to collect, stock back
+            assert order.status == "cancelled"
+            assert not payment.refunds.exists()
+        else:  # collected first, then maybe cancelled: the cash goes back
+            assert payment.status in ("succeeded", "refunded")
+            assert payment.collected_at is not None
+            assert (order.status == "cancelled") == (payment.status == "refunded")
+    size = Size.objects.get(product=product)
+    assert size.on_hand == 50 - Order.objects.exclude(status="cancelled").count()
+    assert_stock_consistent(size)

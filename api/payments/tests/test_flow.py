@@ -18,16 +18,11 @@ from payments.tests.helpers import (
     confirm,
     create,
     place,
+    stock,
 )
-from products.models import Size
 from products.tests.factories import make_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def stock(product) -> tuple[int, int]:
-    size = Size.objects.get(product=product)
-    return size.on_hand, size.reserved
 
 
 def test_pay_a_checkout_with_the_test_card_end_to_end(auth_client: APIClient, user):

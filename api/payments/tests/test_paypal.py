@@ -18,7 +18,7 @@ from accounts.models import User
 from orders.models import Checkout, Order
 from payments.gateways import paypal as paypal_gateway
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
-from payments.tests.helpers import create, place
+from payments.tests.helpers import create, place, stock
 from payments.tests.paypal_fake import (
     API_BASE,
     CERT_URL,
@@ -28,7 +28,7 @@ from payments.tests.paypal_fake import (
     FakePayPal,
     paypal_time,
 )
-from products.models import Product, Size
+from products.models import Product
 from products.tests.factories import make_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -57,11 +57,6 @@ def product_in(currency: str = "USD", stock: int = 5) -> Product:
     product = make_product(stock=stock)
     Product.objects.filter(pk=product.pk).update(currency=currency)
     return product
-
-
-def stock(product: Product) -> tuple[int, int]:
-    size = Size.objects.get(product=product)
-    return size.on_hand, size.reserved
 
 
 def confirm(client: APIClient, payment_id: int) -> Any:

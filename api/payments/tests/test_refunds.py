@@ -14,8 +14,8 @@ from orders.models import Checkout, Order
 from orders.services import checkout as checkout_services
 from payments.gateways.test import TestGateway
 from payments.models import Payment, Refund
-from payments.tests.helpers import confirm, create, place, signed_webhook
-from products.models import Size, StockMovement
+from payments.tests.helpers import confirm, create, place, signed_webhook, stock
+from products.models import StockMovement
 from products.tests.factories import make_product
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,11 +32,6 @@ def refund(client: APIClient, payment: Payment, amount: str, **extra):
     return client.post(
         f"/api/payments/{payment.pk}/refund/", {"amount": amount, **extra}, format="json"
     )
-
-
-def stock(product) -> tuple[int, int]:
-    size = Size.objects.get(product=product)
-    return size.on_hand, size.reserved
 
 
 def test_the_owner_refunds_in_part_then_in_full_and_the_order_becomes_refunded(

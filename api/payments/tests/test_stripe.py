@@ -16,9 +16,9 @@ from payments.gateways import stripe as stripe_gateway
 from payments.gateways import to_minor_units
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
 from payments.services.payments import expire_payment
-from payments.tests.helpers import create, place
+from payments.tests.helpers import create, place, stock
 from payments.tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign
-from products.models import Product, Size
+from products.models import Product
 from products.tests.factories import make_product
 
 RETURN_URL = "https://sudamall.example.com/checkout/stripe/return"
@@ -38,11 +38,6 @@ def stripe_fake(settings: Any, monkeypatch: pytest.MonkeyPatch) -> FakeStripe:
     # The SDK sleeps 0.5-2 s between its retries; the retries are what the tests look at.
     monkeypatch.setattr(stripe_gateway._HttpxClient, "_sleep_time_seconds", lambda self, n: 0.0)
     return fake
-
-
-def stock(product: Product) -> tuple[int, int]:
-    size = Size.objects.get(product=product)
-    return size.on_hand, size.reserved
 
 
 def confirm(client: APIClient, payment_id: int, payment_method: str | None = None) -> Any:
