@@ -12,6 +12,11 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import User
 from accounts.tests.factories import StaffUserFactory, UserFactory
 from authentication.tests.google_fake import FakeGoogle
+from core.tests import sqlite_template
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    sqlite_template.install()
 
 
 @pytest.fixture(autouse=True)

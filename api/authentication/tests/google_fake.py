@@ -2,6 +2,7 @@
 Google's real certificate URL through the verifier's HTTP client, and ID tokens signed with it in
 Google's format. The real google-auth verification code runs against them."""
 
+import functools
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ CERTS_URL = "https://www.googleapis.com/oauth2/v1/certs"
 CLIENT_ID = "sudamall-test.apps.googleusercontent.com"
 
 
+@functools.cache  # one key per test process: RSA generation costs ~0.1 s
 def _key_and_cert() -> tuple[rsa.RSAPrivateKey, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
@@ -35,6 +37,11 @@ def _key_and_cert() -> tuple[rsa.RSAPrivateKey, str]:
         .sign(key, hashes.SHA256())
     )
     return key, cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def another_key() -> rsa.RSAPrivateKey:
+    """A key Google never published: what a forger would sign with."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 class FakeGoogle:

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from accounts.tests.factories import UserFactory
 from authentication.models import ExternalIdentity
-from authentication.tests.google_fake import FakeGoogle, _key_and_cert
+from authentication.tests.google_fake import FakeGoogle, another_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,7 +85,7 @@ def test_tokens_google_did_not_issue_for_us_are_rejected(
 
 
 def test_a_token_signed_by_another_key_is_rejected(api_client: APIClient, google: FakeGoogle):
-    forged = google.id_token(key=_key_and_cert()[0])
+    forged = google.id_token(key=another_key())
 
     response = sign_in(api_client, forged)
 

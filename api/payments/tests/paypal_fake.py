@@ -17,6 +17,7 @@ not approved yet, a declined instrument) is replayed to a later request with the
 """
 
 import base64
+import functools
 import json
 import secrets
 import string
@@ -80,6 +81,7 @@ def paypal_time(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.cache  # one key per test process: RSA generation costs ~0.1 s
 def _key_and_cert() -> tuple[rsa.RSAPrivateKey, bytes]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     subject = x509.Name(
