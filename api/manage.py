@@ -8,7 +8,7 @@ import sys
 def main() -> None:
     # `manage.py test` runs the pytest suite with the test settings, as `make test` does.
     is_test = len(sys.argv) > 1 and sys.argv[1] == "test"
-    settings_module = "api.settings_test" if is_test else "api.settings"
+    settings_module = "api.settings.test" if is_test else "api.settings"
     if len(sys.argv) > 1 and sys.argv[1] == "makemigrations":
         # Writes code, never runs in production: no SECRET_KEY needed for it.
         os.environ.setdefault("DEBUG", "true")

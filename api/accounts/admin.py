@@ -4,6 +4,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.http import HttpRequest
 
 from accounts.models import ActivityLog, OneTimeCode, User
+from core.admin import ReadOnlyAdminMixin
 
 
 class _UserCreationForm(UserCreationForm):
@@ -97,7 +98,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ActivityLog)
-class ActivityLogAdmin(admin.ModelAdmin):
+class ActivityLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "user", "action", "ip_address")
     list_filter = ("action",)
     search_fields = ("user__email", "ip_address")
@@ -105,15 +106,9 @@ class ActivityLogAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = ("user", "action", "ip_address", "user_agent", "details", "created_at")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(OneTimeCode)
-class OneTimeCodeAdmin(admin.ModelAdmin):
+class OneTimeCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Codes are visible for support (was one sent? is it locked?) but never their value."""
 
     list_display = ("user", "purpose", "created_at", "expires_at", "attempts", "used_at")
@@ -131,9 +126,3 @@ class OneTimeCodeAdmin(admin.ModelAdmin):
         "used_at",
         "superseded_at",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

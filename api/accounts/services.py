@@ -19,8 +19,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from accounts.exceptions import CodeExpired, CodeLocked, InvalidCode
 from accounts.models import ActivityLog, OneTimeCode, User
 from core.clients import client_ip, user_agent
-from core.emails import send_email_after_commit
 from core.images import process_image
+from notifications.services import send_email_after_commit
 
 logger = logging.getLogger(__name__)
 

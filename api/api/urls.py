@@ -4,11 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from core import apis as core_apis
+from ops import apis as ops_apis
 
 urlpatterns = [
-    path("health/", core_apis.HealthApi.as_view(), name="health"),
-    path("ready/", core_apis.ReadinessApi.as_view(), name="ready"),
+    path("health/", ops_apis.HealthApi.as_view(), name="health"),
+    path("ready/", ops_apis.ReadinessApi.as_view(), name="ready"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
@@ -17,7 +17,7 @@ urlpatterns = [
         name="swagger-ui",
     ),
     path("api/schema/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("api/ops/", include("core.urls")),
+    path("api/ops/", include("ops.urls")),
     path("api/auth/", include("authentication.urls")),
     path("api/accounts/", include("accounts.urls")),
     path("api/stores/", include("stores.urls")),

@@ -1,15 +1,13 @@
 from django.contrib import admin
 
 from authentication.models import ExternalIdentity
+from core.admin import ReadOnlyAdminMixin
 
 
 @admin.register(ExternalIdentity)
-class ExternalIdentityAdmin(admin.ModelAdmin):
+class ExternalIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("user", "provider", "email", "created_at", "last_login_at")
     list_filter = ("provider",)
     search_fields = ("user__email", "email", "subject")
     list_select_related = ("user",)
     readonly_fields = ("user", "provider", "subject", "email", "created_at", "last_login_at")
-
-    def has_add_permission(self, request: object) -> bool:
-        return False

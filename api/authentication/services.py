@@ -22,7 +22,7 @@ from authentication.exceptions import EmailNotVerified, InvalidCredentials, Inva
 from authentication.models import ExternalIdentity
 from authentication.throttles import LoginFailureLimiter
 from core.clients import client_ip
-from core.emails import send_email_after_commit
+from notifications.services import send_email_after_commit
 from stores import services as store_services
 
 logger = logging.getLogger(__name__)

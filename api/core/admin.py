@@ -1,28 +1,31 @@
-from django.contrib import admin
+from typing import Any
 
-from core.models import IdempotencyKey, WorkerCheck
+from django.contrib import admin
+from django.http import HttpRequest
+
+from core.models import IdempotencyKey
+
+
+class ReadOnlyAdminMixin:
+    """For rows only services write: staff read them and act through admin actions (which call
+    the services, so the admin can't skip a check the API enforces), never add, edit or delete
+    them in a form. The change page shows every field read-only, with no Save button.
+    Works on inlines too.
+    """
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("key", "user", "method", "path", "status", "response_status", "created_at")
     list_filter = ("status", "method")
     search_fields = ("key", "path", "user__email")
     list_select_related = ("user",)
-    readonly_fields = [f.name for f in IdempotencyKey._meta.fields]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-
-@admin.register(WorkerCheck)
-class WorkerCheckAdmin(admin.ModelAdmin):
-    list_display = ("id", "requested_by", "created_at", "completed_at", "worker")
-    list_select_related = ("requested_by",)
-    readonly_fields = ("id", "requested_by", "created_at", "completed_at", "worker")
-
-    def has_add_permission(self, request: object) -> bool:
-        return False

@@ -16,7 +16,7 @@ class PytestTestRunner:
     def run_tests(self, test_labels: list[str], **_: Any) -> int:
         import pytest
 
-        argv = ["--ds=api.settings_test"]
+        argv = ["--ds=api.settings.test"]
         if self.verbosity == 0:
             argv.append("--quiet")
         elif self.verbosity >= 2:

@@ -2,7 +2,7 @@ from uuid import UUID
 
 from django.shortcuts import get_object_or_404
 
-from core.models import WorkerCheck
+from ops.models import WorkerCheck
 
 
 def get_worker_check(*, check_id: UUID) -> WorkerCheck:

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.models import WorkerCheck
+from ops.models import WorkerCheck
 
 
 class HealthSerializer(serializers.Serializer):

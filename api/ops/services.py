@@ -2,8 +2,8 @@ from typing import Any
 
 from django.db import transaction
 
-from core.models import WorkerCheck
-from core.tasks import complete_worker_check
+from ops.models import WorkerCheck
+from ops.tasks import complete_worker_check
 
 
 def request_worker_check(*, requested_by: Any) -> WorkerCheck:

@@ -5,9 +5,9 @@ from uuid import UUID
 from celery import Task, shared_task
 from django.utils import timezone
 
-from core import emails, idempotency
-from core.models import WorkerCheck
+from core import idempotency
 from core.realtime import push_to_user
+from ops.models import WorkerCheck
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +32,3 @@ def purge_expired_idempotency_keys() -> int:
     deleted = idempotency.purge_expired_idempotency_keys()
     logger.info("purged %d expired idempotency keys", deleted)
     return deleted
-
-
-@shared_task(
-    autoretry_for=(OSError,),  # SMTP connection problems: retry with backoff
-    retry_backoff=30,
-    retry_kwargs={"max_retries": 5},
-)
-def send_email_task(*, to: str, template: str, context: dict) -> None:
-    emails.send_email(to=to, template=template, context=context)

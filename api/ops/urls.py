@@ -1,6 +1,6 @@
 from django.urls import path
 
-from core import apis
+from ops import apis
 
 urlpatterns = [
     path("worker-checks/", apis.WorkerCheckCreateApi.as_view(), name="worker-check-create"),

@@ -1,17 +1,16 @@
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
+from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ApplicationError
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import checkout as checkout_services
 from orders.services import transitions
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderLine
     fields = ("name", "size_name", "product", "product_version", "unit_price", "quantity",
               "line_total")  # fmt: skip
@@ -19,19 +18,13 @@ class OrderLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderEvent
     fields = ("created_at", "type", "from_status", "to_status", "actor", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _move_action(to_status: str, label: str):  # type: ignore[no-untyped-def]
@@ -55,7 +48,7 @@ def _move_action(to_status: str, label: str):  # type: ignore[no-untyped-def]
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """State moves only through the transitions service (the actions), never by editing."""
 
     list_display = ("number", "store", "buyer", "status", "total", "currency", "created_at")
@@ -75,15 +68,9 @@ class OrderAdmin(admin.ModelAdmin):
         _move_action(Order.Status.CANCELLED, "Cancel (a paid order is refunded and restocked)"),
     ]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Checkout)
-class CheckoutAdmin(admin.ModelAdmin):
+class CheckoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "buyer", "status", "total", "currency", "payment_deadline", "created_at")
     list_filter = ("status",)
     search_fields = ("buyer__email",)
@@ -91,12 +78,6 @@ class CheckoutAdmin(admin.ModelAdmin):
     readonly_fields = ("buyer", "status", "total", "currency", "payment_deadline",
                        "shipping_address", "paid_at", "created_at", "updated_at")  # fmt: skip
     actions = ["expire_due"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Run the expiry sweep now (all unpaid checkouts past deadline)")
     def expire_due(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> None:

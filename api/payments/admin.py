@@ -1,14 +1,13 @@
 """Payments in the admin: everything read-only; money and state move only through the services
 (the actions), so the admin can't skip a check the API enforces."""
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
+from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ApplicationError
 from orders.models import Order
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
@@ -16,24 +15,14 @@ from payments.services import refunds, webhooks
 from payments.services.payments import expire_payment
 
 
-class _ReadOnly:
-    """No adding or deleting; every field read-only (the change view only shows)."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-class AttemptInline(_ReadOnly, admin.TabularInline):
+class AttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = PaymentAttempt
     fields = ("created_at", "action", "outcome", "amount", "error_code", "message", "response")
     readonly_fields = fields
     extra = 0
 
 
-class RefundInline(_ReadOnly, admin.TabularInline):
+class RefundInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Refund
     fields = ("created_at", "order", "kind", "status", "amount", "reason", "restock",
               "requested_by", "attempts", "failure_message")  # fmt: skip
@@ -55,7 +44,7 @@ def _staff(request: HttpRequest) -> User:
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "created_at", "payer", "checkout", "gateway", "status", "amount",
                     "refunded_amount", "currency")  # fmt: skip
     list_filter = ("status", "gateway", "currency")
@@ -109,7 +98,7 @@ class PaymentAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(_ReadOnly, admin.ModelAdmin):
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "created_at", "payment", "order", "kind", "status", "amount",
                     "currency", "attempts")  # fmt: skip
     list_filter = ("status", "kind")
@@ -129,7 +118,7 @@ class RefundAdmin(_ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(_ReadOnly, admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "received_at", "provider", "event_id", "type", "status", "attempts",
                     "payment", "result")  # fmt: skip
     list_filter = ("status", "provider", "type")

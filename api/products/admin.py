@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ApplicationError
 from products.models import (
     Category,
@@ -20,7 +21,7 @@ from products.models import (
 from products.services import catalog, stock
 
 
-class SizeInline(admin.TabularInline):
+class SizeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Size
     fields = ("name", "position", "on_hand", "reserved", "deleted_at")
     # Sizes change through the catalogue service (versioned) and stock through the stock
@@ -29,23 +30,17 @@ class SizeInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-
-class ImageInline(admin.TabularInline):
+class ImageInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ProductImage
     fields = ("image", "position")
     readonly_fields = fields
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-mostly: owners change products through the API, where every change is versioned.
     Staff can soft-delete through the service."""
 
@@ -60,12 +55,6 @@ class ProductAdmin(admin.ModelAdmin):
         "store", "name", "description", "price", "currency", "category", "tags", "offer_price",
         "offer_starts_at", "offer_ends_at", "version", "deleted_at", "created_at", "updated_at",
     ]  # fmt: skip
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Delete (soft) the selected products")
     def soft_delete(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
@@ -82,18 +71,12 @@ class AdjustStockForm(forms.Form):
 
 
 @admin.register(Size)
-class SizeAdmin(admin.ModelAdmin):
+class SizeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "product", "name", "on_hand", "reserved", "deleted_at")
     search_fields = ("product__name", "name")
     list_select_related = ("product",)
     readonly_fields = ("product", "name", "position", "on_hand", "reserved", "deleted_at")
     actions = ["adjust_stock"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Adjust stock of the selected sizes")
     def adjust_stock(self, request: HttpRequest, queryset: QuerySet[Size]) -> HttpResponse | None:
@@ -129,21 +112,12 @@ class SizeAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "size", "reason", "on_hand_delta", "reserved_delta", "actor")
     list_filter = ("reason",)
     list_select_related = ("size", "actor")
     search_fields = ("size__product__name", "reference")
     readonly_fields = [f.name for f in StockMovement._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Category)
@@ -173,17 +147,8 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProductVersion)
-class ProductVersionAdmin(admin.ModelAdmin):
+class ProductVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("product", "number", "actor", "created_at")
     list_select_related = ("product", "actor")
     search_fields = ("product__name",)
     readonly_fields = ("product", "number", "snapshot", "changes", "actor", "created_at")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from products.models import Category, Favorite, Product, ProductVersion, Reservation, Size, Tag
+from search.backends import get_backend as get_search_backend
 
 LOW_STOCK_THRESHOLD = 5
 
@@ -108,8 +109,9 @@ def list_products(
     if filters.get("store"):
         products = products.filter(store_id=filters["store"])
     if filters.get("search"):
-        term = filters["search"]
-        products = products.filter(Q(name__icontains=term) | Q(description__icontains=term))
+        products = get_search_backend().filter(
+            products, query=filters["search"], fields=("name", "description")
+        )
     if filters.get("category"):
         category = Category.objects.filter(slug=filters["category"]).first()
         if category is None:

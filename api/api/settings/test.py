@@ -18,8 +18,21 @@ os.environ.setdefault("PAYMENT_TEST_GATEWAY_ENABLED", "true")
 os.environ.setdefault("PAYMENT_TEST_WEBHOOK_SECRET", "whsec_test_suite_secret")
 os.environ.setdefault("PAYMENT_KEY_PREFIX", "sudamall")  # keys the tests can spell out
 
-from api.settings import *  # noqa: F403
-from api.settings import DATABASES
+# pytest-xdist workers share the Redis server: each gets its own pair of database indexes (layer
+# and broker, cache), so one worker's cache.clear() or throttle counters never reach another.
+# The integration stacks use indexes 12 and 13.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    if int(_worker[2:]) > 5:
+        raise RuntimeError("at most 6 xdist workers share one Redis (run with --maxprocesses=6)")
+    _redis = urlsplit(os.environ["REDIS_URL"])
+    _index = int(_redis.path.strip("/") or 0) + 2 * int(_worker[2:])
+    os.environ["REDIS_URL"] = urlunsplit(_redis._replace(path=f"/{_index}"))
+
+from api.settings.base import *  # noqa: E402, F403
+from api.settings.base import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True

@@ -23,12 +23,20 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import jwt
 
 API_DIR = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 SECRET_KEY = "integration-secret-key-that-is-at-least-32-bytes-long-0123456789"
 ADMIN_EMAIL = "ops@example.com"
 ADMIN_PASSWORD = "integration-password-9f3e"
+
+
+def staff_token() -> str:
+    """An access JWT for the stack's only user, the superuser it created (id 1)."""
+    now = int(time.time())
+    claims = {"token_type": "access", "user_id": "1", "iat": now, "exp": now + 600}
+    return jwt.encode({**claims, "jti": uuid.uuid4().hex}, SECRET_KEY, algorithm="HS256")
 
 
 def services_configured() -> bool:

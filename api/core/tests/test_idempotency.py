@@ -6,8 +6,9 @@ from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.models import IdempotencyKey, WorkerCheck
+from core.models import IdempotencyKey
 from core.tests import urls as test_urls
+from ops.models import WorkerCheck
 
 pytestmark = pytest.mark.urls("core.tests.urls")
 
@@ -151,7 +152,7 @@ def test_a_claim_left_by_a_dead_request_is_taken_over_after_the_lock_timeout(
 
 @pytest.mark.django_db
 def test_purge_deletes_only_expired_keys(auth_client: APIClient):
-    from core.tasks import purge_expired_idempotency_keys
+    from ops.tasks import purge_expired_idempotency_keys
 
     post(auth_client, {"quantity": 1}, key="old")
     post(auth_client, {"quantity": 1}, key="new")

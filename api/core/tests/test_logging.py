@@ -27,7 +27,7 @@ def test_request_id_is_echoed_and_tags_logs_written_during_the_request(
     api_client: APIClient, monkeypatch
 ):
     seen: list[str] = []
-    from core import apis
+    from ops import apis
 
     original = apis.HealthApi.get
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from core.exceptions import Conflict
 from core.idempotency import idempotent
-from core.models import WorkerCheck
+from ops.models import WorkerCheck
 
 
 class EchoInput(serializers.Serializer):

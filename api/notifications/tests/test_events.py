@@ -101,9 +101,9 @@ async def test_a_revoked_token_closes_with_4401():
 
 
 async def test_silence_closes_with_4401(monkeypatch):
-    from notifications import consumers
+    from notifications.consumers import EventsConsumer
 
-    monkeypatch.setattr(consumers, "AUTH_TIMEOUT_SECONDS", 0.1)
+    monkeypatch.setattr(EventsConsumer, "auth_timeout_seconds", 0.1)
     socket = await connect()
 
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}

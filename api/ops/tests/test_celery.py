@@ -3,7 +3,7 @@ from django_celery_beat.models import PeriodicTask
 from rest_framework.test import APIClient
 
 from api.celery import app
-from core.models import WorkerCheck
+from ops.models import WorkerCheck
 
 
 def test_celery_speaks_json_only():
@@ -28,7 +28,7 @@ def test_beat_registers_the_schedule_declared_in_code():
     registered = set(PeriodicTask.objects.values_list("name", flat=True))
     assert set(app.conf.beat_schedule) <= registered
     purge = PeriodicTask.objects.get(name="purge-expired-idempotency-keys")
-    assert purge.task == "core.tasks.purge_expired_idempotency_keys"
+    assert purge.task == "ops.tasks.purge_expired_idempotency_keys"
     assert purge.enabled
 
 

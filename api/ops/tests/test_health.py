@@ -72,7 +72,7 @@ def _ready_in_fresh_process(tmp_path: Path, **env: str) -> tuple[int, dict]:
         cwd=API_DIR,
         env={
             **base_env,
-            "DJANGO_SETTINGS_MODULE": "api.settings_test",
+            "DJANGO_SETTINGS_MODULE": "api.settings.test",
             "SUDAMALL_VAR_DIR": str(tmp_path),
             "READINESS_TIMEOUT_SECONDS": "1",
             **env,

@@ -1,22 +1,13 @@
 """A task queued by a web request is run by a real Celery worker — not eager mode."""
 
 import time
-import uuid
 
 import httpx
-import jwt
 import pytest
 
-from core.tests.stack import SECRET_KEY, running_stack, services_configured
+from core.tests.stack import running_stack, services_configured, staff_token
 
 pytestmark = pytest.mark.integration
-
-
-def staff_token() -> str:
-    """An access JWT for the stack's only user, the superuser it created (id 1)."""
-    now = int(time.time())
-    claims = {"token_type": "access", "user_id": "1", "iat": now, "exp": now + 600}
-    return jwt.encode({**claims, "jti": uuid.uuid4().hex}, SECRET_KEY, algorithm="HS256")
 
 
 @pytest.mark.parametrize(

@@ -29,9 +29,9 @@ from django.utils import timezone
 from accounts.models import User
 from carts.models import CartItem
 from core.bulk import insert_rows
-from core.emails import send_email_after_commit
 from core.exceptions import Conflict
 from core.realtime import push_to_user
+from notifications.services import send_email_after_commit
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services.notify import email_order_status
 from products import selectors as product_selectors

@@ -1,4 +1,4 @@
-from core.emails import send_email_after_commit
+from notifications.services import send_email_after_commit
 from orders.models import Order
 
 

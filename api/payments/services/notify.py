@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from core.emails import send_email_after_commit
 from core.realtime import push_to_user
+from notifications.services import send_email_after_commit
 from payments.models import Payment
 
 

@@ -6,8 +6,7 @@ import time
 import httpx
 import pytest
 
-from core.tests.stack import running_stack, services_configured
-from core.tests.test_integration_worker import staff_token
+from core.tests.stack import running_stack, services_configured, staff_token
 from payments.gateways import test as test_gateway
 
 pytestmark = pytest.mark.integration

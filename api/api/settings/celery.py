@@ -1,0 +1,62 @@
+"""Celery: Redis as the broker when there is one, else a SQLite file that a real worker and beat
+poll (about once a second). The beat schedule is declared here and written into
+django-celery-beat's tables when beat starts."""
+
+import importlib.util
+from urllib.parse import urlsplit
+
+from celery.schedules import crontab
+
+from api.settings.environment import VAR_DIR, env, misconfigured
+from api.settings.redis import REDIS_URL
+
+CELERY_BROKER_URL = env(
+    "CELERY_BROKER_URL", default=REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+)
+_scheme = urlsplit(CELERY_BROKER_URL).scheme
+if _scheme not in ("redis", "rediss", "sqla+sqlite", "amqp", "amqps", "memory", "filesystem"):
+    raise misconfigured(
+        "CELERY_BROKER_URL",
+        f"{_scheme}:// is not a broker Sudamall runs on.",
+        "Use redis://… or leave it unset.",
+    )
+if _scheme == "sqla+sqlite":
+    if importlib.util.find_spec("sqlalchemy") is None:
+        raise misconfigured(
+            "CELERY_BROKER_URL", "the SQLite broker needs SQLAlchemy.", "Run `make install`."
+        )
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if _scheme in ("redis", "rediss"):
+    # Unacknowledged messages return to the queue after this; longer than any ETA we schedule.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TASK_IGNORE_RESULT = True  # tasks report through the database, not a result backend
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-idempotency-keys": {
+        "task": "ops.tasks.purge_expired_idempotency_keys",
+        "schedule": crontab(minute="17"),
+    },
+    # The payment window's safety net: expiry tasks run at each deadline, this catches the rest.
+    "expire-due-checkouts": {
+        "task": "orders.tasks.expire_due_checkouts_task",
+        "schedule": 60.0,
+    },
+    # Open payments past their window, and webhook events a lost message left behind.
+    "payments-sweep": {
+        "task": "payments.tasks.payments_sweep_task",
+        "schedule": 60.0,
+    },
+}

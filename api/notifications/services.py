@@ -1,0 +1,41 @@
+"""Transactional email, the port every domain app sends through.
+
+Callers hand over primitives — an address, a template name, a JSON-safe context — and never a
+model: the notifications app imports no domain app (DESIGN.md). ``send_email_after_commit`` queues
+a Celery task once the caller's transaction commits, so a rolled-back registration emails nobody
+and SMTP latency never holds a request or a row lock.
+"""
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+
+from notifications.rendering import render_email
+
+logger = logging.getLogger(__name__)
+
+
+def send_email(*, to: str, template: str, context: Mapping[str, Any]) -> None:
+    rendered = render_email(template=template, context=context)
+    message = EmailMultiAlternatives(
+        subject=rendered.subject,
+        body=rendered.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+    )
+    message.attach_alternative(rendered.html, "text/html")
+    message.send()
+    logger.info("sent %s email", template, extra={"email_template": template})
+
+
+def send_email_after_commit(*, to: str, template: str, context: Mapping[str, Any]) -> None:
+    """Queue ``template`` for ``to`` once the current transaction commits.
+
+    ``context`` travels through the broker: JSON-safe values only.
+    """
+    from notifications.tasks import send_email_task
+
+    send_email_task.delay_on_commit(to=to, template=template, context=dict(context))  # type: ignore[attr-defined]
