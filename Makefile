@@ -19,13 +19,14 @@ PYTHON ?= $(shell for p in python3.13 python3.12 \
 	  if "$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then \
 	    echo "$$p"; break; fi; done)
 
-.PHONY: help run test test-services lint format check-deploy install install-dev superuser clean
+.PHONY: help run test test-fast test-services lint format check-deploy install install-dev superuser clean
 
 help:
 	@echo "make run            install, migrate, demo data, start web + worker + beat (Ctrl-C stops)"
-	@echo "make test           install and run the test suite on SQLite"
+	@echo "make test           install and run the whole test suite on SQLite (what proves the project)"
+	@echo "make test-fast      the same without the slow tests: the edit-test loop (under a minute)"
 	@echo "make test-services  the same suite on MariaDB + Redis, plus real-worker integration tests"
-	@echo "make lint           ruff, mypy, migrations check, OpenAPI schema validation"
+	@echo "make lint           ruff, mypy, import layers, migrations check, OpenAPI schema validation"
 	@echo "make check-deploy   production settings pass 'check --deploy'; compose files validate"
 	@echo "make superuser      create an admin account"
 
@@ -61,19 +62,30 @@ run: install-dev
 superuser: install-dev
 	$(MANAGE) createsuperuser
 
+# Every core runs tests (pytest-xdist); at most 6 workers share one Redis in the services tier.
+XDIST := -n auto --maxprocesses=6
+
 # The embedded default, whatever .env says: no database server, no Redis.
 test: install-dev
 	DATABASE_URL= DB_NAME= REDIS_URL= CELERY_BROKER_URL= \
-		$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+		$(BIN)/pytest $(XDIST) --dist worksteal -m "not integration" $(PYTEST_ARGS)
 
+test-fast: install-dev
+	DATABASE_URL= DB_NAME= REDIS_URL= CELERY_BROKER_URL= \
+		$(BIN)/pytest $(XDIST) --dist worksteal -m "not integration and not slow" $(PYTEST_ARGS)
+
+# The suite on every core, then the integration tests one at a time: they start whole stacks on
+# shared Redis indexes.
 test-services: install-dev
-	DATABASE_URL=$${DATABASE_URL:-$(SERVICES_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(SERVICES_REDIS_URL)} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+	export DATABASE_URL=$${DATABASE_URL:-$(SERVICES_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(SERVICES_REDIS_URL)}; \
+		$(BIN)/pytest $(XDIST) --dist worksteal -m "not integration" $(PYTEST_ARGS) && \
+		$(BIN)/pytest -m integration $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy api
+	cd api && ../$(BIN)/lint-imports --config ../pyproject.toml --no-cache
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	DEBUG=true $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 

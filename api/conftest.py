@@ -13,10 +13,37 @@ from accounts.models import User
 from accounts.tests.factories import StaffUserFactory, UserFactory
 from authentication.tests.google_fake import FakeGoogle
 from core.tests import sqlite_template
+from orders.tests.factories import SHIPPING_ADDRESS
 
 
 def pytest_configure(config: pytest.Config) -> None:
     sqlite_template.install()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.mariadb`` tests race real connections: on SQLite, which serialises every
+    writer, they would prove nothing, so they are skipped there and run in the MariaDB tier."""
+    from django.db import connection
+
+    skip = pytest.mark.skip(reason="needs real parallel connections (the MariaDB tier)")
+    for item in items:
+        if "mariadb" in item.keywords and connection.vendor != "mysql":
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Uploads (avatars, product images) land in a temporary folder, never in var/media."""
+    from django.conf import settings
+
+    original, settings.MEDIA_ROOT = settings.MEDIA_ROOT, tmp_path_factory.mktemp("media")
+    yield
+    settings.MEDIA_ROOT = original
+
+
+@pytest.fixture
+def shipping_address() -> dict:
+    return dict(SHIPPING_ADDRESS)
 
 
 @pytest.fixture(autouse=True)

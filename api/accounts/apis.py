@@ -17,6 +17,7 @@ from accounts.serializers import (
     ProfileUpdateSerializer,
     UserSerializer,
 )
+from core.clients import ClientInfo
 from core.openapi import error_responses
 from core.permissions import FirstPartyOnly
 from core.throttles import EmailRateThrottle, IpScopedRateThrottle
@@ -50,7 +51,9 @@ class MeApi(APIView):
         data = ProfileUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         assert isinstance(request.user, User)
-        user = services.update_profile(user=request.user, data=data.validated_data, request=request)
+        user = services.update_profile(
+            user=request.user, data=data.validated_data, client=ClientInfo.from_request(request)
+        )
         return Response(UserSerializer(user, context={"request": request}).data)
 
     @extend_schema(
@@ -64,7 +67,9 @@ class MeApi(APIView):
         data.is_valid(raise_exception=True)
         assert isinstance(request.user, User)
         code = data.validated_data["code"]
-        services.delete_account(user=request.user, code=code, request=request)
+        services.delete_account(
+            user=request.user, code=code, client=ClientInfo.from_request(request)
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -85,7 +90,9 @@ class EmailChangeApi(APIView):
         data.is_valid(raise_exception=True)
         assert isinstance(request.user, User)
         services.request_email_change(
-            user=request.user, new_email=data.validated_data["new_email"], request=request
+            user=request.user,
+            new_email=data.validated_data["new_email"],
+            client=ClientInfo.from_request(request),
         )
         return Response(ACCEPTED, status=status.HTTP_202_ACCEPTED)
 
@@ -106,7 +113,9 @@ class EmailChangeConfirmApi(APIView):
         data.is_valid(raise_exception=True)
         assert isinstance(request.user, User)
         user = services.confirm_email_change(
-            user=request.user, code=data.validated_data["code"], request=request
+            user=request.user,
+            code=data.validated_data["code"],
+            client=ClientInfo.from_request(request),
         )
         return Response(UserSerializer(user, context={"request": request}).data)
 

@@ -10,7 +10,6 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from oauth2_provider import models as oauth2
@@ -18,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from accounts.exceptions import CodeExpired, CodeLocked, InvalidCode
 from accounts.models import ActivityLog, OneTimeCode, User
-from core.clients import client_ip, user_agent
+from core.clients import NO_CLIENT, ClientInfo
 from core.images import process_image
 from notifications.services import send_email_after_commit
 
@@ -31,14 +30,14 @@ def record_activity(
     *,
     user: User,
     action: str,
-    request: HttpRequest | None = None,
+    client: ClientInfo = NO_CLIENT,
     details: Mapping[str, Any] | None = None,
 ) -> ActivityLog:
     entry = ActivityLog.objects.create(
         user=user,
         action=action,
-        ip_address=client_ip(request) if request is not None else None,
-        user_agent=user_agent(request) if request is not None else "",
+        ip_address=client.ip,
+        user_agent=client.user_agent,
         details=dict(details or {}),
     )
     logger.info("account activity %s", action, extra={"user_id": user.pk, "action": action})
@@ -77,7 +76,7 @@ def issue_code(*, user: User, purpose: str, target_email: str = "") -> str:
 
 
 def send_code(
-    *, user: User, purpose: str, request: HttpRequest | None = None, target_email: str = ""
+    *, user: User, purpose: str, client: ClientInfo = NO_CLIENT, target_email: str = ""
 ) -> None:
     """Issue a code and email it (to ``target_email`` when given) after commit."""
     with transaction.atomic():
@@ -95,7 +94,7 @@ def send_code(
         record_activity(
             user=user,
             action=ActivityLog.Action.CODE_REQUESTED,
-            request=request,
+            client=client,
             details={"purpose": purpose},
         )
 
@@ -178,9 +177,7 @@ def process_avatar(upload: UploadedFile) -> ContentFile:
     return process_image(upload, field="avatar", max_side=settings.AVATAR_SIZE)
 
 
-def update_profile(
-    *, user: User, data: Mapping[str, Any], request: HttpRequest | None = None
-) -> User:
+def update_profile(*, user: User, data: Mapping[str, Any], client: ClientInfo = NO_CLIENT) -> User:
     changed = [f for f in PROFILE_FIELDS if f in data and getattr(user, f) != data[f]]
     for field in changed:
         setattr(user, field, data[field])
@@ -196,7 +193,7 @@ def update_profile(
         record_activity(
             user=user,
             action=ActivityLog.Action.PROFILE_UPDATED,
-            request=request,
+            client=client,
             details={"fields": changed},
         )
         if old_avatar:
@@ -208,7 +205,7 @@ def update_profile(
 # --- email change --------------------------------------------------------------------------------
 
 
-def request_email_change(*, user: User, new_email: str, request: HttpRequest | None = None) -> None:
+def request_email_change(*, user: User, new_email: str, client: ClientInfo = NO_CLIENT) -> None:
     """Email a code to ``new_email``. Says nothing about whether that address is taken: if it
     is, no code is sent."""
     new_email = User.objects.normalize_email(new_email).lower()
@@ -219,11 +216,11 @@ def request_email_change(*, user: User, new_email: str, request: HttpRequest | N
         logger.info("email change to a taken address not sent", extra={"user_id": user.pk})
         return
     send_code(
-        user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, request=request, target_email=new_email
+        user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, client=client, target_email=new_email
     )
 
 
-def confirm_email_change(*, user: User, code: str, request: HttpRequest | None = None) -> User:
+def confirm_email_change(*, user: User, code: str, client: ClientInfo = NO_CLIENT) -> User:
     try:
         otp = consume_code(user=user, purpose=OneTimeCode.Purpose.CHANGE_EMAIL, code=code)
     except InvalidCode as exc:
@@ -235,7 +232,7 @@ def confirm_email_change(*, user: User, code: str, request: HttpRequest | None =
             user.is_email_verified = True
             user.save(update_fields=["email", "is_email_verified"])
             record_activity(
-                user=user, action=ActivityLog.Action.EMAIL_CHANGED, request=request, details={}
+                user=user, action=ActivityLog.Action.EMAIL_CHANGED, client=client, details={}
             )
     except IntegrityError as exc:
         user.email = old_email
@@ -246,7 +243,7 @@ def confirm_email_change(*, user: User, code: str, request: HttpRequest | None =
 # --- deletion ------------------------------------------------------------------------------------
 
 
-def delete_account(*, user: User, code: str, request: HttpRequest | None = None) -> None:
+def delete_account(*, user: User, code: str, client: ClientInfo = NO_CLIENT) -> None:
     """Confirm with a ``delete_account`` code, then anonymise the account and revoke its tokens.
 
     The row stays (orders and payments keep pointing at it) but nothing personal remains and it
@@ -255,7 +252,7 @@ def delete_account(*, user: User, code: str, request: HttpRequest | None = None)
     consume_code(user=user, purpose=OneTimeCode.Purpose.DELETE_ACCOUNT, code=code)
     avatar_name = user.avatar.name if user.avatar else None
     with transaction.atomic():
-        record_activity(user=user, action=ActivityLog.Action.ACCOUNT_DELETED, request=request)
+        record_activity(user=user, action=ActivityLog.Action.ACCOUNT_DELETED, client=client)
         user.email = f"deleted-{user.pk}-{secrets.token_hex(4)}@deleted.invalid"
         user.first_name = user.last_name = ""
         user.phone_number = user.whatsapp_number = ""

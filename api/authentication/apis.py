@@ -28,6 +28,7 @@ from authentication.serializers import (
     TokensSerializer,
     VerifyEmailSerializer,
 )
+from core.clients import ClientInfo
 from core.openapi import error_responses
 from core.permissions import FirstPartyOnly
 from core.throttles import EmailRateThrottle, IpScopedRateThrottle
@@ -75,7 +76,7 @@ class RegisterApi(_PublicAuthApi):
     def post(self, request: Request) -> Response:
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.register(**data.validated_data, request=request)
+        user = services.register(**data.validated_data, client=ClientInfo.from_request(request))
         body = {"user": UserSerializer(user, context={"request": request}).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -94,7 +95,9 @@ class VerifyEmailApi(_PublicAuthApi):
         data = VerifyEmailSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            user = services.verify_email(**data.validated_data, request=request)
+            user = services.verify_email(
+                **data.validated_data, client=ClientInfo.from_request(request)
+            )
         except InvalidCode as exc:
             raise InvalidCode() from exc  # one answer for every reason: reveals no account
         return Response(_session(user, request))
@@ -113,7 +116,9 @@ class ResendVerificationApi(_PublicAuthApi):
     def post(self, request: Request) -> Response:
         data = EmailSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.resend_verification(email=data.validated_data["email"], request=request)
+        services.resend_verification(
+            email=data.validated_data["email"], client=ClientInfo.from_request(request)
+        )
         return Response(CODE_SENT, status=status.HTTP_202_ACCEPTED)
 
 
@@ -133,7 +138,7 @@ class LoginApi(_PublicAuthApi):
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.login(**data.validated_data, request=request)
+        user = services.login(**data.validated_data, client=ClientInfo.from_request(request))
         return Response(_session(user, request))
 
 
@@ -150,7 +155,9 @@ class RefreshApi(_PublicAuthApi):
     def post(self, request: Request) -> Response:
         data = RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        pair = services.rotate_refresh_token(token=data.validated_data["refresh"], request=request)
+        pair = services.rotate_refresh_token(
+            token=data.validated_data["refresh"], client=ClientInfo.from_request(request)
+        )
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
@@ -166,7 +173,11 @@ class LogoutApi(APIView):
         data = RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assert isinstance(request.user, User)
-        services.logout(user=request.user, token=data.validated_data["refresh"], request=request)
+        services.logout(
+            user=request.user,
+            token=data.validated_data["refresh"],
+            client=ClientInfo.from_request(request),
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -185,7 +196,9 @@ class GoogleSignInApi(_PublicAuthApi):
     def post(self, request: Request) -> Response:
         data = GoogleSignInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result = services.sign_in_with_google(**data.validated_data, request=request)
+        result = services.sign_in_with_google(
+            **data.validated_data, client=ClientInfo.from_request(request)
+        )
         return Response(_session(result.user, request, is_new_user=result.is_new_user))
 
 
@@ -202,7 +215,9 @@ class PasswordResetApi(_PublicAuthApi):
     def post(self, request: Request) -> Response:
         data = EmailSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.request_password_reset(email=data.validated_data["email"], request=request)
+        services.request_password_reset(
+            email=data.validated_data["email"], client=ClientInfo.from_request(request)
+        )
         return Response(CODE_SENT, status=status.HTTP_202_ACCEPTED)
 
 
@@ -220,7 +235,9 @@ class PasswordResetConfirmApi(_PublicAuthApi):
         data = PasswordResetConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.confirm_password_reset(**data.validated_data, request=request)
+            services.confirm_password_reset(
+                **data.validated_data, client=ClientInfo.from_request(request)
+            )
         except InvalidCode as exc:
             raise InvalidCode() from exc
         return Response({"detail": "Your password has been changed. Sign in again."})
@@ -242,7 +259,9 @@ class PasswordChangeApi(APIView):
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assert isinstance(request.user, User)
-        pair = services.change_password(user=request.user, **data.validated_data, request=request)
+        pair = services.change_password(
+            user=request.user, **data.validated_data, client=ClientInfo.from_request(request)
+        )
         return Response({"access": pair.access, "refresh": pair.refresh})
 
 
@@ -262,6 +281,8 @@ class OtpRequestApi(APIView):
         data.is_valid(raise_exception=True)
         assert isinstance(request.user, User)
         services.request_code(
-            user=request.user, purpose=data.validated_data["purpose"], request=request
+            user=request.user,
+            purpose=data.validated_data["purpose"],
+            client=ClientInfo.from_request(request),
         )
         return Response({"detail": "A code has been sent to your email."}, status=202)

@@ -8,7 +8,6 @@ from django.contrib.auth import authenticate, password_validation
 from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -21,7 +20,7 @@ from authentication import google
 from authentication.exceptions import EmailNotVerified, InvalidCredentials, InvalidToken
 from authentication.models import ExternalIdentity
 from authentication.throttles import LoginFailureLimiter
-from core.clients import client_ip
+from core.clients import NO_CLIENT, ClientInfo
 from notifications.services import send_email_after_commit
 from stores import services as store_services
 
@@ -69,7 +68,7 @@ def register(
     phone_number: Any = "",
     whatsapp_number: Any = "",
     store: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
+    client: ClientInfo = NO_CLIENT,
 ) -> User:
     """Create an unverified account (and a business owner's first store, in the same
     transaction) and email it a verification code. Raises ValidationError when the email is
@@ -94,12 +93,12 @@ def register(
                 whatsapp_number=whatsapp_number,
             )
             account_services.record_activity(
-                user=user, action=ActivityLog.Action.REGISTERED, request=request
+                user=user, action=ActivityLog.Action.REGISTERED, client=client
             )
             if store:
                 store_services.create_store(owner=user, data=store)
             account_services.send_code(
-                user=user, purpose=OneTimeCode.Purpose.VERIFY_EMAIL, request=request
+                user=user, purpose=OneTimeCode.Purpose.VERIFY_EMAIL, client=client
             )
     except IntegrityError as exc:  # a concurrent registration won the race
         raise duplicate from exc
@@ -107,7 +106,7 @@ def register(
     return user
 
 
-def verify_email(*, email: str, code: str, request: HttpRequest | None = None) -> User:
+def verify_email(*, email: str, code: str, client: ClientInfo = NO_CLIENT) -> User:
     """Raises InvalidCode alike for an unknown address, a verified one or a bad code."""
     user = User.objects.filter(
         email__iexact=email.strip(), is_active=True, is_email_verified=False
@@ -119,7 +118,7 @@ def verify_email(*, email: str, code: str, request: HttpRequest | None = None) -
         user.is_email_verified = True
         user.save(update_fields=["is_email_verified"])
         account_services.record_activity(
-            user=user, action=ActivityLog.Action.EMAIL_VERIFIED, request=request
+            user=user, action=ActivityLog.Action.EMAIL_VERIFIED, client=client
         )
         send_email_after_commit(
             to=user.email,
@@ -129,32 +128,32 @@ def verify_email(*, email: str, code: str, request: HttpRequest | None = None) -
     return user
 
 
-def resend_verification(*, email: str, request: HttpRequest | None = None) -> None:
+def resend_verification(*, email: str, client: ClientInfo = NO_CLIENT) -> None:
     """Send a new code if an unverified account has this address; otherwise do nothing."""
     user = User.objects.filter(
         email__iexact=email.strip(), is_active=True, is_email_verified=False
     ).first()
     if user is not None:
         account_services.send_code(
-            user=user, purpose=OneTimeCode.Purpose.VERIFY_EMAIL, request=request
+            user=user, purpose=OneTimeCode.Purpose.VERIFY_EMAIL, client=client
         )
 
 
 # --- sign-in and tokens --------------------------------------------------------------------------
 
 
-def login(*, email: str, password: str, request: HttpRequest) -> User:
+def login(*, email: str, password: str, client: ClientInfo) -> User:
     """Check the password. Raises InvalidCredentials, EmailNotVerified, or Throttled after
     repeated failures for this email or this client."""
     limiter = LoginFailureLimiter()
-    ip = client_ip(request)
+    ip = client.ip
     limiter.begin(email=email, ip=ip)
-    user = authenticate(request, username=email.strip(), password=password)
+    user = authenticate(None, username=email.strip(), password=password)
     if user is None:
         known = _find_user(email)
         if known is not None:
             account_services.record_activity(
-                user=known, action=ActivityLog.Action.LOGIN_FAILED, request=request
+                user=known, action=ActivityLog.Action.LOGIN_FAILED, client=client
             )
         raise InvalidCredentials()
     assert isinstance(user, User)
@@ -162,11 +161,11 @@ def login(*, email: str, password: str, request: HttpRequest) -> User:
     limiter.succeeded(email=email, ip=ip)
     if not user.is_email_verified:
         raise EmailNotVerified()
-    account_services.record_activity(user=user, action=ActivityLog.Action.LOGIN, request=request)
+    account_services.record_activity(user=user, action=ActivityLog.Action.LOGIN, client=client)
     return user
 
 
-def rotate_refresh_token(*, token: str, request: HttpRequest | None = None) -> TokenPair:
+def rotate_refresh_token(*, token: str, client: ClientInfo = NO_CLIENT) -> TokenPair:
     """Exchange a refresh token for a new pair; the old one stops working.
 
     The token's outstanding row is locked, so two concurrent uses of one token can't both
@@ -197,7 +196,7 @@ def rotate_refresh_token(*, token: str, request: HttpRequest | None = None) -> T
     return pair
 
 
-def logout(*, user: User, token: str, request: HttpRequest | None = None) -> None:
+def logout(*, user: User, token: str, client: ClientInfo = NO_CLIENT) -> None:
     """Revoke one refresh token of the user's. Raises InvalidToken if it isn't theirs or live."""
     try:
         refresh = RefreshToken(token)  # type: ignore[arg-type]
@@ -207,9 +206,7 @@ def logout(*, user: User, token: str, request: HttpRequest | None = None) -> Non
         raise InvalidToken()
     with transaction.atomic():
         refresh.blacklist()
-        account_services.record_activity(
-            user=user, action=ActivityLog.Action.LOGOUT, request=request
-        )
+        account_services.record_activity(user=user, action=ActivityLog.Action.LOGOUT, client=client)
 
 
 # --- Google --------------------------------------------------------------------------------------
@@ -222,7 +219,7 @@ class GoogleSignIn:
 
 
 def sign_in_with_google(
-    *, id_token: str, account_type: str | None = None, request: HttpRequest | None = None
+    *, id_token: str, account_type: str | None = None, client: ClientInfo = NO_CLIENT
 ) -> GoogleSignIn:
     """Verify the Google ID token, then find, link or create the account.
 
@@ -231,14 +228,14 @@ def sign_in_with_google(
     """
     claims = google.verify_id_token(id_token)
     try:
-        return _link_google_account(claims=claims, account_type=account_type, request=request)
+        return _link_google_account(claims=claims, account_type=account_type, client=client)
     except IntegrityError:
         # A concurrent first sign-in created the user or identity: this time it is found.
-        return _link_google_account(claims=claims, account_type=account_type, request=request)
+        return _link_google_account(claims=claims, account_type=account_type, client=client)
 
 
 def _link_google_account(
-    *, claims: dict[str, Any], account_type: str | None, request: HttpRequest | None
+    *, claims: dict[str, Any], account_type: str | None, client: ClientInfo
 ) -> GoogleSignIn:
     subject, email = str(claims["sub"]), User.objects.normalize_email(claims["email"]).lower()
     now = timezone.now()
@@ -276,7 +273,7 @@ def _link_google_account(
                 account_services.record_activity(
                     user=user,
                     action=ActivityLog.Action.REGISTERED,
-                    request=request,
+                    client=client,
                     details={"provider": "google"},
                 )
             else:
@@ -291,7 +288,7 @@ def _link_google_account(
                 user=user, provider=ExternalIdentity.Provider.GOOGLE, subject=subject, email=email
             )
             action = ActivityLog.Action.GOOGLE_LINKED
-        account_services.record_activity(user=user, action=action, request=request)
+        account_services.record_activity(user=user, action=action, client=client)
         if is_new:
             send_email_after_commit(
                 to=user.email,
@@ -304,17 +301,17 @@ def _link_google_account(
 # --- password reset and codes for signed-in users ------------------------------------------------
 
 
-def request_password_reset(*, email: str, request: HttpRequest | None = None) -> None:
+def request_password_reset(*, email: str, client: ClientInfo = NO_CLIENT) -> None:
     """Email a reset code if an active account has this address; otherwise do nothing."""
     user = _find_user(email)
     if user is not None:
         account_services.send_code(
-            user=user, purpose=OneTimeCode.Purpose.PASSWORD_RESET, request=request
+            user=user, purpose=OneTimeCode.Purpose.PASSWORD_RESET, client=client
         )
 
 
 def confirm_password_reset(
-    *, email: str, code: str, new_password: str, request: HttpRequest | None = None
+    *, email: str, code: str, new_password: str, client: ClientInfo = NO_CLIENT
 ) -> User:
     """Set a new password and sign the user out everywhere. Raises InvalidCode (alike for an
     unknown address) or ValidationError for a weak password."""
@@ -332,7 +329,7 @@ def confirm_password_reset(
         user.save(update_fields=["password", "is_email_verified"])
         account_services.revoke_all_tokens(user=user)
         account_services.record_activity(
-            user=user, action=ActivityLog.Action.PASSWORD_RESET, request=request
+            user=user, action=ActivityLog.Action.PASSWORD_RESET, client=client
         )
         send_email_after_commit(
             to=user.email, template="password_changed", context={"first_name": user.first_name}
@@ -340,19 +337,19 @@ def confirm_password_reset(
     return user
 
 
-def request_code(*, user: User, purpose: str, request: HttpRequest | None = None) -> None:
+def request_code(*, user: User, purpose: str, client: ClientInfo = NO_CLIENT) -> None:
     """A code for a signed-in user's sensitive operation (``delete_account``)."""
-    account_services.send_code(user=user, purpose=purpose, request=request)
+    account_services.send_code(user=user, purpose=purpose, client=client)
 
 
 def change_password(
-    *, user: User, current_password: str, new_password: str, request: HttpRequest | None = None
+    *, user: User, current_password: str, new_password: str, client: ClientInfo = NO_CLIENT
 ) -> TokenPair:
     """Change a signed-in user's password: every other session ends, this caller gets a new
     token pair. Raises InvalidCredentials for a wrong current password, ValidationError for a
     weak new one. Wrong current passwords count toward the failed-login limits."""
     limiter = LoginFailureLimiter()
-    ip = client_ip(request) if request is not None else None
+    ip = client.ip
     limiter.begin(email=user.email, ip=ip)
     if not user.check_password(current_password):
         raise InvalidCredentials("The current password is incorrect.")
@@ -363,7 +360,7 @@ def change_password(
         user.save(update_fields=["password"])
         account_services.revoke_all_tokens(user=user)
         account_services.record_activity(
-            user=user, action=ActivityLog.Action.PASSWORD_CHANGED, request=request
+            user=user, action=ActivityLog.Action.PASSWORD_CHANGED, client=client
         )
         send_email_after_commit(
             to=user.email, template="password_changed", context={"first_name": user.first_name}

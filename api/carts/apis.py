@@ -4,25 +4,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from carts import selectors, services
 from carts.serializers import CartAddSerializer, CartQuantitySerializer, CartSerializer
+from core.apis import request_user
 from core.openapi import error_responses
 
 TAGS = ["cart"]
 OUT_OF_STOCK = error_responses((409, "out_of_stock"))
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 class CartApi(APIView):
     @extend_schema(tags=TAGS, summary="Your cart, with what changed since you added each item",
                    responses={200: CartSerializer})  # fmt: skip
     def get(self, request: Request) -> Response:
-        return Response(CartSerializer(selectors.cart_summary(user=_user(request))).data)
+        return Response(CartSerializer(selectors.cart_summary(user=request_user(request))).data)
 
 
 class CartAddApi(APIView):
@@ -36,7 +31,7 @@ class CartAddApi(APIView):
         data = CartAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cart = services.add_item(
-            user=_user(request),
+            user=request_user(request),
             product_id=data.validated_data["product_id"],
             size_id=data.validated_data.get("size_id"),
             quantity=data.validated_data["quantity"],
@@ -52,15 +47,17 @@ class CartItemApi(APIView):
         responses={200: CartSerializer, **OUT_OF_STOCK},
     )
     def put(self, request: Request, item_id: int) -> Response:
-        item = selectors.get_cart_item(user=_user(request), item_id=item_id)
+        item = selectors.get_cart_item(user=request_user(request), item_id=item_id)
         data = CartQuantitySerializer(data=request.data)
         data.is_valid(raise_exception=True)
         cart = services.update_item(
-            user=_user(request), item=item, quantity=data.validated_data["quantity"]
+            user=request_user(request), item=item, quantity=data.validated_data["quantity"]
         )
         return Response(CartSerializer(cart).data)
 
     @extend_schema(tags=TAGS, summary="Remove a line", responses={200: CartSerializer})
     def delete(self, request: Request, item_id: int) -> Response:
-        item = selectors.get_cart_item(user=_user(request), item_id=item_id)
-        return Response(CartSerializer(services.remove_item(user=_user(request), item=item)).data)
+        item = selectors.get_cart_item(user=request_user(request), item_id=item_id)
+        return Response(
+            CartSerializer(services.remove_item(user=request_user(request), item=item)).data
+        )

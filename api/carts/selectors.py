@@ -1,38 +1,25 @@
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, F, Q, QuerySet, Value, When
+from django.db.models import Case, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from carts.models import Cart, CartItem
-from products.selectors import available_expression
+from products import selectors as product_selectors
 
 
 def cart_items(*, user: User) -> QuerySet[CartItem]:
     """The user's items with what the cart view needs, in one query: the product's current
     price, the size's availability and whether it is still on sale."""
-    now = timezone.now()
-    running_offer = Q(
-        product__offer_price__isnull=False,
-        product__offer_starts_at__lte=now,
-        product__offer_ends_at__gt=now,
-    )
-    on_sale = Q(
-        product__deleted_at__isnull=True,
-        size__deleted_at__isnull=True,
-        product__store__is_active=True,
-        product__store__deleted_at__isnull=True,
-    )
+    on_sale = Q(size__deleted_at__isnull=True) & product_selectors.on_sale("product__")
     return (
         CartItem.objects.filter(cart__user=user)
         .select_related("product", "size")
         .annotate(
-            current_price=Case(
-                When(running_offer, then=F("product__offer_price")), default=F("product__price")
-            ),
-            available=available_expression(size_field="size"),
+            current_price=product_selectors.current_price_expression(timezone.now(), "product__"),
+            available=product_selectors.available_expression(size_field="size"),
             on_sale=Case(When(on_sale, then=Value(True)), default=Value(False)),
         )
         .order_by("created_at", "id")

@@ -1,6 +1,7 @@
 """Cart changes. Quantities are checked against what is available now (stock is only held at
 checkout); every change is pushed to the user's other sessions as ``cart.updated``."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -45,8 +46,8 @@ def _check_available(*, size: Size, quantity: int) -> None:
 def _size_for(product: Product, size_id: int | None) -> Size:
     sizes = list(product.live_sizes)  # type: ignore[attr-defined]
     if size_id is None:
-        if len(sizes) == 1 and not sizes[0].name:
-            return sizes[0]
+        if (size := product_selectors.default_size(sizes)) is not None:
+            return size
         raise ValidationError({"size_id": ["Choose a size."]})
     for size in sizes:
         if size.pk == size_id:
@@ -107,3 +108,9 @@ def remove_item(*, user: User, item: CartItem) -> dict[str, Any]:
         item.delete()
         summary = _changed(user)
     return summary
+
+
+def remove_checked_out_items(*, user: User, item_ids: Sequence[int]) -> None:
+    """The lines a checkout bought leave the cart, in the checkout's transaction (a rolled-back
+    checkout keeps them). Only the user's own lines."""
+    CartItem.objects.filter(pk__in=item_ids, cart__user=user).delete()

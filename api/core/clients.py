@@ -1,4 +1,10 @@
-"""Who is calling: the client's IP address (behind ``NUM_PROXIES`` trusted proxies) and agent."""
+"""Who is calling: the client's IP address (behind ``NUM_PROXIES`` trusted proxies) and agent.
+
+Services take a ``ClientInfo``, never an ``HttpRequest``, so a consumer, a task or an admin
+action can call them too; only the view knows where the values came from.
+"""
+
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -19,3 +25,16 @@ def client_ip(request: HttpRequest) -> str | None:
 
 def user_agent(request: HttpRequest) -> str:
     return request.META.get("HTTP_USER_AGENT", "")[:255]
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    ip: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "ClientInfo":
+        return cls(ip=client_ip(request), user_agent=user_agent(request))
+
+
+NO_CLIENT = ClientInfo()  # work that no client asked for: a task, a command

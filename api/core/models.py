@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 
@@ -43,3 +45,32 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class StateMachine:
+    """For models with a ``status`` and their allowed moves beside the enum, in ``TRANSITIONS``
+    (from → set of to). Services move a row only through ``move_to``, after re-reading it under
+    lock, so an illegal move raises InvalidTransition instead of being written."""
+
+    TRANSITIONS: ClassVar[dict[str, set[str]]]
+    status: str
+
+    def can_move_to(self, to_status: str) -> bool:
+        return to_status in self.TRANSITIONS.get(self.status, set())
+
+    def move_to(self, to_status: str) -> str:
+        """Set the new status (unsaved); returns the one it had. Raises InvalidTransition."""
+        from core.exceptions import InvalidTransition
+
+        if not self.can_move_to(to_status):
+            raise InvalidTransition(
+                f"A {type(self).__name__.lower()} that is {self.status} can't become {to_status}.",
+                details={"from": self.status, "to": to_status},
+            )
+        was, self.status = self.status, to_status
+        return was
+
+    @classmethod
+    def statuses_that_can_move_to(cls, to_status: str) -> list[str]:
+        """For set-based moves: ``.filter(status__in=...)`` leaves every other row alone."""
+        return [status for status, targets in cls.TRANSITIONS.items() if to_status in targets]

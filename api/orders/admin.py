@@ -6,8 +6,7 @@ from accounts.models import User
 from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ApplicationError
 from orders.models import Checkout, Order, OrderEvent, OrderLine
-from orders.services import checkout as checkout_services
-from orders.services import transitions
+from orders.services import transitions, window
 
 
 class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -81,5 +80,5 @@ class CheckoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Run the expiry sweep now (all unpaid checkouts past deadline)")
     def expire_due(self, request: HttpRequest, queryset: QuerySet[Checkout]) -> None:
-        count = checkout_services.expire_due_checkouts()
+        count = window.expire_due_checkouts()
         self.message_user(request, f"{count} checkout(s) expired.")

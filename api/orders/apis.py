@@ -1,16 +1,12 @@
-from typing import Any
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
-from carts import selectors as cart_selectors
+from core.apis import paginate, request_user
 from core.idempotency import idempotent
 from core.openapi import error_responses, idempotency_key_parameter, paginated
-from core.pagination import PageNumberPagination
 from orders import selectors
 from orders.serializers import (
     BuyNowSerializer,
@@ -31,20 +27,9 @@ PLACE_ERRORS = error_responses(
 )
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _checkout_response(request: Request, checkout_id: int) -> Response:
-    checkout = selectors.get_checkout_for_user(checkout_id=checkout_id, user=_user(request))
+    checkout = selectors.get_checkout_for_user(checkout_id=checkout_id, user=request_user(request))
     return Response(CheckoutSerializer(checkout).data, status=status.HTTP_201_CREATED)
-
-
-def _page(request: Request, view: APIView, queryset: Any) -> Response:
-    paginator = PageNumberPagination()
-    page: Any = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(OrderSerializer(page, many=True).data)
 
 
 class CartCheckoutApi(APIView):
@@ -59,16 +44,8 @@ class CartCheckoutApi(APIView):
     def post(self, request: Request) -> Response:
         data = CheckoutInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        items = list(cart_selectors.cart_items(user=_user(request)))
-        lines = [
-            checkout_services.LineRequest(item.product_id, item.size_id, item.quantity)
-            for item in items
-        ]
-        checkout = checkout_services.place_checkout(
-            buyer=_user(request),
-            lines=lines,
-            shipping_address=data.validated_data["shipping_address"],
-            cart_item_ids=[item.pk for item in items],
+        checkout = checkout_services.place_checkout_from_cart(
+            buyer=request_user(request), shipping_address=data.validated_data["shipping_address"]
         )
         return _checkout_response(request, checkout.pk)
 
@@ -82,7 +59,9 @@ class OrderListCreateApi(APIView):
         responses={200: paginated(OrderSerializer)},
     )
     def get(self, request: Request) -> Response:
-        return _page(request, self, selectors.list_buyer_orders(user=_user(request)))
+        return paginate(
+            request, self, selectors.list_buyer_orders(user=request_user(request)), OrderSerializer
+        )
 
     @extend_schema(
         tags=TAGS,
@@ -100,7 +79,7 @@ class OrderListCreateApi(APIView):
             for i in data.validated_data["items"]
         ]
         checkout = checkout_services.place_checkout(
-            buyer=_user(request),
+            buyer=request_user(request),
             lines=lines,
             shipping_address=data.validated_data["shipping_address"],
         )
@@ -111,7 +90,7 @@ class OrderDetailApi(APIView):
     @extend_schema(tags=TAGS, summary="An order (its buyer, its store's owner, staff)",
                    responses={200: OrderSerializer})  # fmt: skip
     def get(self, request: Request, order_id: int) -> Response:
-        order = selectors.get_order_for_user(order_id=order_id, user=_user(request))
+        order = selectors.get_order_for_user(order_id=order_id, user=request_user(request))
         return Response(OrderSerializer(order).data)
 
 
@@ -124,16 +103,16 @@ class OrderStatusApi(APIView):
         responses={200: OrderSerializer, **error_responses((409, "invalid_transition"))},
     )
     def put(self, request: Request, order_id: int) -> Response:
-        order = selectors.get_order_for_user(order_id=order_id, user=_user(request))
+        order = selectors.get_order_for_user(order_id=order_id, user=request_user(request))
         data = StatusChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         transitions.change_order_status(
             order=order,
-            actor=_user(request),
+            actor=request_user(request),
             to_status=data.validated_data["status"],
             note=data.validated_data["note"],
         )
-        order = selectors.get_order_for_user(order_id=order_id, user=_user(request))
+        order = selectors.get_order_for_user(order_id=order_id, user=request_user(request))
         return Response(OrderSerializer(order).data)
 
 
@@ -147,5 +126,7 @@ class StoreOrderListApi(APIView):
     )
     def get(self, request: Request, store_id: int) -> Response:
         store = store_selectors.get_public_store(store_id=store_id)
-        check_store_owner(store=store, user=_user(request))
-        return _page(request, self, selectors.list_store_orders(store_id=store.pk))
+        check_store_owner(store=store, user=request_user(request))
+        return paginate(
+            request, self, selectors.list_store_orders(store_id=store.pk), OrderSerializer
+        )

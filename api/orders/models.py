@@ -1,10 +1,12 @@
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 
-from core.models import TimeStampedModel
+from core.models import StateMachine, TimeStampedModel
 
 
-class Checkout(TimeStampedModel):
+class Checkout(StateMachine, TimeStampedModel):
     """One purchase: an order per store, paid together before ``payment_deadline``."""
 
     class Status(models.TextChoices):
@@ -12,6 +14,14 @@ class Checkout(TimeStampedModel):
         PAID = "paid", "Paid"
         EXPIRED = "expired", "Expired"
         CANCELLED = "cancelled", "Cancelled"
+
+    # A late payment still pays an expired checkout whose stock is free (DESIGN.md).
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.PENDING_PAYMENT: {Status.PAID, Status.EXPIRED, Status.CANCELLED},
+        Status.EXPIRED: {Status.PAID},
+        Status.PAID: set(),
+        Status.CANCELLED: set(),
+    }
 
     buyer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts"
@@ -31,7 +41,7 @@ class Checkout(TimeStampedModel):
         return f"checkout {self.pk}"
 
 
-class Order(TimeStampedModel):
+class Order(StateMachine, TimeStampedModel):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", "Pending payment"
         PAID = "paid", "Paid"
@@ -42,15 +52,16 @@ class Order(TimeStampedModel):
         EXPIRED = "expired", "Expired"
         REFUNDED = "refunded", "Refunded"
 
-    # Allowed moves (DESIGN.md). Who may make each is the transitions service's business.
-    TRANSITIONS: dict[str, set[str]] = {
+    # Allowed moves (DESIGN.md). Who may make each is the transitions service's business; a
+    # late payment moves an expired order to paid (the window service's).
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
         Status.PENDING_PAYMENT: {Status.PAID, Status.CANCELLED, Status.EXPIRED},
         Status.PAID: {Status.PROCESSING, Status.CANCELLED, Status.REFUNDED},
         Status.PROCESSING: {Status.SHIPPED, Status.CANCELLED, Status.REFUNDED},
         Status.SHIPPED: {Status.DELIVERED, Status.REFUNDED},
         Status.DELIVERED: {Status.REFUNDED},
         Status.CANCELLED: set(),
-        Status.EXPIRED: set(),
+        Status.EXPIRED: {Status.PAID},
         Status.REFUNDED: set(),
     }
 

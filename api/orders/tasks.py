@@ -3,7 +3,7 @@ import logging
 from celery import shared_task
 
 from orders.models import Checkout
-from orders.services import checkout as checkout_services
+from orders.services import window
 
 logger = logging.getLogger(__name__)
 
@@ -11,13 +11,13 @@ logger = logging.getLogger(__name__)
 @shared_task
 def expire_checkout_task(*, checkout_id: int) -> bool:
     """Scheduled at the payment deadline. Does nothing if the checkout was paid meanwhile."""
-    return checkout_services.expire_checkout(checkout_id=checkout_id)
+    return window.expire_checkout(checkout_id=checkout_id)
 
 
 @shared_task
 def expire_due_checkouts_task() -> int:
     """Beat, every minute: whatever the ETA tasks missed (a worker was down, say)."""
-    return checkout_services.expire_due_checkouts()
+    return window.expire_due_checkouts()
 
 
 @shared_task

@@ -12,7 +12,7 @@ from core.exceptions import ApplicationError
 from orders.models import Order
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
 from payments.services import refunds, webhooks
-from payments.services.payments import expire_payment
+from payments.services.expiry import expire_payment
 
 
 class AttemptInline(ReadOnlyAdminMixin, admin.TabularInline):

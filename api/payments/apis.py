@@ -12,10 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from core.apis import paginate, request_user
 from core.idempotency import idempotent
 from core.openapi import RAW_WEBHOOK, error_responses, idempotency_key_parameter, paginated
-from core.pagination import PageNumberPagination
 from payments import selectors
 from payments.gateways import compute_fee, enabled_gateways
 from payments.models import Gateway
@@ -30,21 +29,15 @@ from payments.serializers import (
     RefundSerializer,
     WebhookAckSerializer,
 )
-from payments.services import payments as payment_services
-from payments.services import refunds, webhooks
+from payments.services import cash, confirm, create, refunds, webhooks
 from stores.models import Store
 
 TAGS = ["payments"]
 GATEWAY_ERROR = (502, "payment_gateway_error")
 
 
-def _user(request: Request) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _payment(request: Request, payment: Any, serializer: type = PaymentSerializer) -> Any:
-    return serializer(payment, context={"user": _user(request)}).data
+    return serializer(payment, context={"user": request_user(request)}).data
 
 
 class PaymentCreateApi(APIView):
@@ -70,8 +63,8 @@ class PaymentCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = PaymentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        payment = payment_services.create_payment(
-            payer=_user(request),
+        payment = create.create_payment(
+            payer=request_user(request),
             checkout_id=data.validated_data["checkout_id"],
             gateway=data.validated_data["gateway"],
         )
@@ -109,8 +102,8 @@ class PaymentConfirmApi(APIView):
         data = PaymentConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
-        payment = payment_services.confirm_payment(
-            payer=_user(request), payment_id=values.pop("payment_id"), data=values
+        payment = confirm.confirm_payment(
+            payer=request_user(request), payment_id=values.pop("payment_id"), data=values
         )
         return Response(_payment(request, payment))
 
@@ -124,13 +117,9 @@ class PaymentListApi(APIView):
         responses={200: paginated(PaymentSerializer)},
     )
     def get(self, request: Request) -> Response:
-        paginator = PageNumberPagination()
-        page: Any = paginator.paginate_queryset(
-            selectors.list_payer_payments(user=_user(request)), request, view=self
-        )
-        return paginator.get_paginated_response(
-            PaymentSerializer(page, many=True, context={"user": _user(request)}).data
-        )
+        user = request_user(request)
+        payments = selectors.list_payer_payments(user=user)
+        return paginate(request, self, payments, PaymentSerializer, context={"user": user})
 
 
 class PaymentDetailApi(APIView):
@@ -141,7 +130,7 @@ class PaymentDetailApi(APIView):
         responses={200: PaymentDetailSerializer},
     )
     def get(self, request: Request, payment_id: int) -> Response:
-        payment = selectors.get_payment_for_user(payment_id=payment_id, user=_user(request))
+        payment = selectors.get_payment_for_user(payment_id=payment_id, user=request_user(request))
         return Response(_payment(request, payment, PaymentDetailSerializer))
 
 
@@ -169,13 +158,13 @@ class PaymentRefundApi(APIView):
     )
     @idempotent
     def post(self, request: Request, payment_id: int) -> Response:
-        payment = selectors.get_payment_for_user(payment_id=payment_id, user=_user(request))
+        payment = selectors.get_payment_for_user(payment_id=payment_id, user=request_user(request))
         data = RefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         refund = refunds.create_refund(
             payment=payment,
-            actor=_user(request),
+            actor=request_user(request),
             amount=values["amount"],
             reason=values["reason"],
             restock=values["restock"],
@@ -196,8 +185,8 @@ class PaymentCollectApi(APIView):
         },
     )
     def post(self, request: Request, payment_id: int) -> Response:
-        payment = selectors.get_payment_for_user(payment_id=payment_id, user=_user(request))
-        payment = payment_services.collect_cash(payment=payment, actor=_user(request))
+        payment = selectors.get_payment_for_user(payment_id=payment_id, user=request_user(request))
+        payment = cash.collect_cash(payment=payment, actor=request_user(request))
         return Response(_payment(request, payment))
 
 
@@ -235,7 +224,7 @@ class AnalyticsApi(APIView):
         responses={200: AnalyticsSerializer, **error_responses((404, "not_found"))},
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         # A plain dict: "?to=" is then an invalid date (400), not silently "no date".
         query = AnalyticsQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)

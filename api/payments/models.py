@@ -1,10 +1,11 @@
 from decimal import Decimal
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from core.models import TimeStampedModel
+from core.models import StateMachine, TimeStampedModel
 
 
 class Gateway(models.TextChoices):
@@ -14,7 +15,7 @@ class Gateway(models.TextChoices):
     CASH_ON_DELIVERY = "cash_on_delivery", "Cash on delivery"
 
 
-class Payment(TimeStampedModel):
+class Payment(StateMachine, TimeStampedModel):
     """One attempt to pay a checkout through one gateway. A checkout may see several (a failed
     one, then another gateway); at most one of them pays it, any other success is refunded."""
 
@@ -27,6 +28,17 @@ class Payment(TimeStampedModel):
         REFUNDED = "refunded", "Refunded"
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
 
+    # A provider's success is the truth even for a payment we had closed: money moved.
+    TRANSITIONS: ClassVar[dict[str, set[str]]] = {
+        Status.PENDING: {Status.REQUIRES_ACTION, Status.SUCCEEDED, Status.FAILED, Status.CANCELLED},
+        Status.REQUIRES_ACTION: {Status.PENDING, Status.SUCCEEDED, Status.FAILED,
+                                 Status.CANCELLED},
+        Status.FAILED: {Status.SUCCEEDED},
+        Status.CANCELLED: {Status.SUCCEEDED},
+        Status.SUCCEEDED: {Status.PARTIALLY_REFUNDED, Status.REFUNDED},
+        Status.PARTIALLY_REFUNDED: {Status.PARTIALLY_REFUNDED, Status.REFUNDED},
+        Status.REFUNDED: set(),
+    }  # fmt: skip
     OPEN = (Status.PENDING, Status.REQUIRES_ACTION)
     # Money moved: a provider's success is the truth even for a payment we had given up on.
     CAPTURED = (Status.SUCCEEDED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)

@@ -8,8 +8,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from payments.exceptions import PaymentGatewayError
-from payments.services import payments as payment_services
-from payments.services import refunds, webhooks
+from payments.services import expiry, refunds, webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +55,7 @@ def process_refund_task(self: Task, *, refund_id: int) -> None:
 )
 def expire_payment_task(*, payment_id: int) -> bool:
     """Scheduled at the payment's deadline: cancel it at the provider if still open."""
-    return payment_services.expire_payment(payment_id=payment_id)
+    return expiry.expire_payment(payment_id=payment_id)
 
 
 SWEEP_SECONDS = 45  # beat runs the sweep every minute: one run never overlaps the next
@@ -69,11 +68,11 @@ def payments_sweep_task() -> dict[str, int]:
     and inbox events a lost message left unprocessed."""
     started = time.monotonic()
     expired = 0
-    for payment_id in payment_services.stale_payment_ids():
+    for payment_id in expiry.stale_payment_ids():
         if time.monotonic() - started > SWEEP_SECONDS:
             break
         try:
-            expired += payment_services.expire_payment(payment_id=payment_id)
+            expired += expiry.expire_payment(payment_id=payment_id)
         except Exception:  # one payment's trouble must not stop the sweep (refunds, webhooks)
             logger.exception("could not close payment", extra={"payment_id": payment_id})
     stalled = refunds.stalled_refund_ids()

@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,8 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from core.apis import optional_user, paginate, request_user
 from core.openapi import error_responses, paginated
-from core.pagination import PageNumberPagination
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Tag
 from products.serializers import (
@@ -46,17 +44,6 @@ LIST_PARAMETERS = [
 ]
 
 
-def _user(request: Request) -> User | None:
-    return request.user if isinstance(request.user, User) else None
-
-
-def _paginated(request: Request, view: APIView, queryset, serializer_class) -> Response:  # type: ignore[no-untyped-def]
-    paginator = PageNumberPagination()
-    page: Any = paginator.paginate_queryset(queryset, request, view=view)
-    data = serializer_class(page, many=True, context={"request": request}).data
-    return paginator.get_paginated_response(data)
-
-
 class ProductListCreateApi(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
@@ -70,8 +57,10 @@ class ProductListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         query = ProductListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        products = selectors.list_products(user=_user(request), filters=query.validated_data)
-        return _paginated(request, self, products, ProductSerializer)
+        products = selectors.list_products(
+            user=optional_user(request), filters=query.validated_data
+        )
+        return paginate(request, self, products, ProductSerializer)
 
     @extend_schema(
         tags=TAGS,
@@ -98,7 +87,7 @@ class ProductDetailApi(APIView):
 
     @extend_schema(tags=TAGS, summary="A product", responses={200: ProductSerializer})
     def get(self, request: Request, product_id: int) -> Response:
-        product = selectors.get_product(product_id=product_id, user=_user(request))
+        product = selectors.get_product(product_id=product_id, user=optional_user(request))
         return Response(ProductSerializer(product, context={"request": request}).data)
 
     def _update(self, request: Request, product_id: int, *, partial: bool) -> Response:
@@ -214,9 +203,8 @@ class FavoriteListApi(APIView):
         responses={200: paginated(ProductSerializer)},
     )
     def get(self, request: Request) -> Response:
-        user = request.user
-        assert isinstance(user, User)
-        return _paginated(request, self, selectors.list_favorites(user=user), ProductSerializer)
+        favorites = selectors.list_favorites(user=request_user(request))
+        return paginate(request, self, favorites, ProductSerializer)
 
 
 class StoreProductListApi(APIView):
@@ -234,9 +222,9 @@ class StoreProductListApi(APIView):
         query = ProductListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         products = selectors.list_products(
-            user=_user(request), filters=query.validated_data, store_id=store.pk
+            user=optional_user(request), filters=query.validated_data, store_id=store.pk
         )
-        return _paginated(request, self, products, ProductSerializer)
+        return paginate(request, self, products, ProductSerializer)
 
 
 @extend_schema(tags=TAGS, summary="The category tree, flattened in tree order")

@@ -1,6 +1,7 @@
 """Reads of the catalogue, shaped for their serializers: a product list costs the same handful
 of queries whatever the page size (products, sizes, tags, images, plus the count)."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -69,22 +70,66 @@ def live_sizes() -> QuerySet[Size]:
     )
 
 
-def offer_active_condition(now: datetime) -> Q:
-    return Q(offer_price__isnull=False, offer_starts_at__lte=now, offer_ends_at__gt=now)
+# --- The catalogue's rules, each written once: what is on sale, its price, the default size ---
 
 
-def current_price_expression(now: datetime) -> Case:
+def on_sale(path: str = "") -> Q:
+    """A product buyers can see and buy: not deleted, its store open. ``path`` leads to the
+    product from another model (``"product__"`` from a cart item)."""
+    return Q(
+        **{
+            f"{path}deleted_at__isnull": True,
+            f"{path}store__is_active": True,
+            f"{path}store__deleted_at__isnull": True,
+        }
+    )
+
+
+def size_on_sale(path: str = "") -> Q:
+    """A size buyers can buy: not deleted, of a product on sale. ``path`` leads to the size."""
+    return Q(**{f"{path}deleted_at__isnull": True}) & on_sale(f"{path}product__")
+
+
+def offer_active_condition(now: datetime, path: str = "") -> Q:
+    """The offer's window ``[starts_at, ends_at)`` holds ``now``."""
+    return Q(
+        **{
+            f"{path}offer_price__isnull": False,
+            f"{path}offer_starts_at__lte": now,
+            f"{path}offer_ends_at__gt": now,
+        }
+    )
+
+
+def offer_is_active(product: Product, now: datetime) -> bool:
+    """``offer_active_condition`` for a product already in memory."""
+    return (
+        product.offer_price is not None
+        and product.offer_starts_at is not None
+        and product.offer_ends_at is not None
+        and product.offer_starts_at <= now < product.offer_ends_at
+    )
+
+
+def current_price_expression(now: datetime, path: str = "") -> Case:
     """The active offer's price, else the price: the one price carts, orders and payments use."""
-    return Case(When(offer_active_condition(now), then=F("offer_price")), default=F("price"))
+    return Case(
+        When(offer_active_condition(now, path), then=F(f"{path}offer_price")),
+        default=F(f"{path}price"),
+    )
+
+
+def default_size(sizes: Sequence[Size]) -> Size | None:
+    """The size a line without a size means: only a product without sizes has one (its single
+    unnamed size); for any other product the buyer must choose."""
+    return sizes[0] if len(sizes) == 1 and not sizes[0].name else None
 
 
 def _products(*, user: User | None, include_deleted: bool = False) -> QuerySet[Product]:
     now = timezone.now()
     products = Product.objects.all()
     if not include_deleted:
-        products = products.filter(
-            deleted_at__isnull=True, store__is_active=True, store__deleted_at__isnull=True
-        )
+        products = products.filter(on_sale())
     favorite: Any = Value(False, output_field=BooleanField())
     if user is not None and user.is_authenticated:
         favorite = Exists(Favorite.objects.filter(user=user, product=OuterRef("pk")))
@@ -148,12 +193,7 @@ def list_products(
 def products_for_purchase(*, product_ids: Any) -> QuerySet[Product]:
     """Products on sale with their current price, store and live sizes: what checkout needs."""
     return (
-        Product.objects.filter(
-            pk__in=product_ids,
-            deleted_at__isnull=True,
-            store__is_active=True,
-            store__deleted_at__isnull=True,
-        )
+        Product.objects.filter(on_sale(), pk__in=product_ids)
         .select_related("store")
         .annotate(current_price=current_price_expression(timezone.now()))
         .prefetch_related(Prefetch("sizes", queryset=live_sizes(), to_attr="live_sizes"))

@@ -89,15 +89,12 @@ class ProductSerializer(serializers.ModelSerializer):
     def get_offer(self, product: Product) -> dict | None:
         if product.offer_price is None:
             return None
-        now = timezone.now()
-        assert product.offer_starts_at is not None
-        assert product.offer_ends_at is not None
         return OfferOutSerializer(
             {
                 "price": product.offer_price,
                 "starts_at": product.offer_starts_at,
                 "ends_at": product.offer_ends_at,
-                "is_active": product.offer_starts_at <= now < product.offer_ends_at,
+                "is_active": selectors.offer_is_active(product, timezone.now()),
             }
         ).data
 

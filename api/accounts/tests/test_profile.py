@@ -11,11 +11,6 @@ from accounts.tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def image_file(
     fmt: str = "PNG", size=(64, 48), mode="RGB", name="me.png", exif=None
 ) -> SimpleUploadedFile:

@@ -10,8 +10,11 @@ from celery.schedules import crontab
 from api.settings.environment import VAR_DIR, env, misconfigured
 from api.settings.redis import REDIS_URL
 
-CELERY_BROKER_URL = env(
-    "CELERY_BROKER_URL", default=REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
+# Set but empty counts as unset (the Makefile's test targets blank it).
+CELERY_BROKER_URL = (
+    env("CELERY_BROKER_URL", default="")
+    or REDIS_URL
+    or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 )
 _scheme = urlsplit(CELERY_BROKER_URL).scheme
 if _scheme not in ("redis", "rediss", "sqla+sqlite", "amqp", "amqps", "memory", "filesystem"):

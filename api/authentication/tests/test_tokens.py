@@ -1,12 +1,10 @@
-import threading
-
 import pytest
-from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from authentication import services
 from authentication.tests.conftest import bearer
+from core.tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -54,27 +52,12 @@ def test_logout_needs_your_own_refresh_token():
     assert refresh(APIClient(), theirs.refresh).status_code == 200
 
 
-@pytest.mark.skipif(
-    connection.vendor != "mysql", reason="needs real parallel connections (MariaDB tier)"
-)
+@pytest.mark.mariadb
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_of_one_token_let_exactly_one_through():
     pair = services.issue_tokens(user=UserFactory(is_email_verified=True))
     racers = 6
-    start = threading.Barrier(racers)
-    statuses: list[int] = []
 
-    def race() -> None:
-        try:
-            start.wait(timeout=10)
-            statuses.append(refresh(APIClient(), pair.refresh).status_code)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=race) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    statuses = race(racers, lambda _: refresh(APIClient(), pair.refresh).status_code)
 
     assert sorted(statuses) == [200] + [401] * (racers - 1)

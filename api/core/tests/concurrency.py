@@ -1,17 +1,27 @@
-"""Real parallel work for the concurrency tests (meaningful on MariaDB: SQLite serialises)."""
+"""Real parallel work for the concurrency tests (meaningful on MariaDB: SQLite serialises).
+
+Mark such tests ``@pytest.mark.mariadb`` (the root conftest skips them on SQLite) and
+``@pytest.mark.django_db(transaction=True)`` (the threads need committed rows to see).
+"""
 
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from django.db import connection, connections
-
-needs_parallel_connections = connection.vendor != "mysql"
+from django.db import connections
 
 
-def race(count: int, work: Callable[[int], Any]) -> list[Any]:
+def race(
+    count: int,
+    work: Callable[[int], Any],
+    *,
+    while_running: Callable[[list[Any]], None] | None = None,
+    timeout: float = 180,
+) -> list[Any]:
     """Run ``work(0..count-1)`` in ``count`` threads released together; each thread has its
-    own database connection. Returns the results, exceptions included (to assert on)."""
+    own database connection. Returns the results in completion order, exceptions included (to
+    assert on). ``while_running(results)`` runs in the calling thread once they are started —
+    to hold one racer inside its work until the others have answered, say."""
     start = threading.Barrier(count)
     results: list[Any] = []
 
@@ -27,6 +37,10 @@ def race(count: int, work: Callable[[int], Any]) -> list[Any]:
     threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
+    try:
+        if while_running is not None:
+            while_running(results)
+    finally:
+        for thread in threads:
+            thread.join(timeout=timeout)
     return results

@@ -2,12 +2,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.models import IdempotencyKey
 from core.tests import urls as test_urls
+from core.tests.concurrency import race
 from ops.models import WorkerCheck
 
 pytestmark = pytest.mark.urls("core.tests.urls")
@@ -162,44 +162,34 @@ def test_purge_deletes_only_expired_keys(auth_client: APIClient):
     assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["new"]
 
 
-@pytest.mark.skipif(
-    connection.vendor != "mysql", reason="needs real parallel connections (MariaDB tier)"
-)
+@pytest.mark.mariadb
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicates_run_once_and_the_others_get_409(user, make_auth_client):
     hold = threading.Event()
     test_urls.hold_idempotent_work = hold
     test_urls.idempotent_work_started.clear()
     racers = 8
-    start = threading.Barrier(racers)
-    statuses: list[int] = []
-    codes: list[str] = []
+    clients = [make_auth_client(user) for _ in range(racers)]
 
-    def race() -> None:
-        client = make_auth_client(user)
+    def hold_the_winner_until_the_others_answered(answered: list) -> None:
         try:
-            start.wait(timeout=10)
-            response = post(client, {"quantity": 1})
-            statuses.append(response.status_code)
-            if response.status_code != 201:
-                codes.append(response.json()["code"])
+            assert test_urls.idempotent_work_started.wait(timeout=10)
+            deadline = timezone.now() + timedelta(seconds=20)
+            while len(answered) < racers - 1 and timezone.now() < deadline:
+                threading.Event().wait(0.05)
         finally:
-            connections.close_all()
+            hold.set()
 
-    threads = [threading.Thread(target=race) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
     try:
-        # The winner holds the key inside its work until every loser has answered.
-        assert test_urls.idempotent_work_started.wait(timeout=10)
-        deadline = timezone.now() + timedelta(seconds=20)
-        while len(statuses) < racers - 1 and timezone.now() < deadline:
-            threading.Event().wait(0.05)
+        responses = race(
+            racers,
+            lambda index: post(clients[index], {"quantity": 1}),
+            while_running=hold_the_winner_until_the_others_answered,
+        )
     finally:
-        hold.set()
-        for thread in threads:
-            thread.join(timeout=30)
         test_urls.hold_idempotent_work = None
+    statuses = [response.status_code for response in responses]
+    codes = [response.json()["code"] for response in responses if response.status_code != 201]
 
     assert sorted(statuses) == [201] + [409] * (racers - 1)
     assert set(codes) == {"idempotency_in_progress"}

@@ -13,6 +13,9 @@ from schemathesis.checks import positive_data_acceptance
 
 from accounts.models import User
 
+pytestmark = pytest.mark.slow  # fuzzes every operation (about 30 s of CPU)
+
+
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 

@@ -12,6 +12,9 @@ API_DIR = Path(__file__).resolve().parents[2]
 LONG_KEY = "Zk8#pQ2!vL9@xW4$rT6^yN1&mB3*hJ7(cF5)gD0_sA-eU+iO=9vX"
 
 
+pytestmark = pytest.mark.slow  # each case boots settings in a new process
+
+
 def clean_env() -> dict[str, str]:
     """Only what a process needs to run: no inherited Sudamall settings."""
     return {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
@@ -145,3 +148,39 @@ def test_check_deploy_is_clean_only_with_production_settings(tmp_path: Path, deb
     else:
         assert completed.returncode != 0
         assert "security.W018" in completed.stderr  # DEBUG on in deployment
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DATABASE_URL": "postgres://u:p@db/x"}, "DATABASE_URL: django.db.backends.postgresql"),
+        ({"REDIS_URL": "http://cache:6379/0"}, "REDIS_URL: http:// is not Redis"),
+        ({"CELERY_BROKER_URL": "sqs://queue"}, "CELERY_BROKER_URL: sqs://"),
+        ({"STRIPE_SECRET_KEY": "pk_live_123"}, "STRIPE_SECRET_KEY: is not a Stripe secret key"),
+        ({"PAYPAL_CLIENT_ID": "abc"}, "PAYPAL_CLIENT_ID: PayPal needs both"),
+        ({"PAYPAL_MODE": "production"}, "PAYPAL_MODE: 'production' is neither"),
+        ({"EMAIL_HOST_USER": "mailer"}, "EMAIL_HOST_USER: is set without EMAIL_HOST_PASSWORD"),
+        ({"ELASTICSEARCH_URL": "es-host:9200"}, "ELASTICSEARCH_URL: is not an http(s) URL"),
+        ({"CORS_ALLOWED_ORIGINS": "shop.example.com"}, "CORS_ALLOWED_ORIGINS: 'shop.example.com'"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: 'xml' is neither console nor json"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL: 'LOUD' is not a level"),
+    ],
+)
+def test_an_integration_switched_on_but_unusable_stops_the_start(tmp_path: Path, env, says):
+    completed = settings_in_fresh_process(tmp_path, DEBUG="true", **env)
+
+    assert completed.returncode != 0
+    assert "ImproperlyConfigured" in completed.stderr
+    assert says in completed.stderr
+
+
+def test_empty_variables_count_as_unset(tmp_path: Path):
+    """The Makefile's test targets blank the service variables to force the embedded default."""
+    s = loaded(
+        settings_in_fresh_process(
+            tmp_path, DEBUG="true", DATABASE_URL="", REDIS_URL="", CELERY_BROKER_URL=""
+        )
+    )
+
+    assert s["db"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert s["broker"].startswith("sqla+sqlite:///")

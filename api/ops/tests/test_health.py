@@ -86,6 +86,7 @@ def _ready_in_fresh_process(tmp_path: Path, **env: str) -> tuple[int, dict]:
     return result["status"], result["body"]
 
 
+@pytest.mark.slow  # a new process
 def test_ready_is_503_naming_the_database_when_it_is_unreachable(tmp_path: Path):
     status, body = _ready_in_fresh_process(
         tmp_path, DATABASE_URL="mysql://sudamall:secret-pw@127.0.0.1:1/sudamall"
@@ -96,6 +97,7 @@ def test_ready_is_503_naming_the_database_when_it_is_unreachable(tmp_path: Path)
     assert "secret-pw" not in json.dumps(body)
 
 
+@pytest.mark.slow  # a new process
 def test_ready_is_503_naming_cache_and_broker_when_redis_is_unreachable(tmp_path: Path):
     status, body = _ready_in_fresh_process(tmp_path, REDIS_URL=UNREACHABLE_REDIS)
 

@@ -2,12 +2,13 @@
 
 Payments never touch stock or order rows themselves (DESIGN.md): a refund with restock calls
 ``restock_order``, a full refund calls ``mark_order_refunded``. Both expect the caller to hold
-the checkout's lock (the lock order of every checkout path: checkout → orders → sizes).
+the checkout's lock (``orders.services.locks``).
 
 A cancelled paid order needs its money back, which is the payments app's business, and the
 orders app may not import it. Payments registers a handler here instead
-(``register_paid_order_cancelled``); the transitions service calls it inside the cancelling
-transaction, so a cancellation and its refund request commit together.
+(``register_paid_order_cancelled``), the single registration point; the transitions service
+calls it inside the cancelling transaction, so a cancellation and its refund request commit
+together. A system check (``orders.checks``) refuses to start without a handler.
 """
 
 import logging
@@ -16,9 +17,10 @@ from collections.abc import Callable, Mapping
 from django.db import transaction
 
 from accounts.models import User
-from core.exceptions import ApplicationError, Conflict
+from core.exceptions import Conflict
 from core.realtime import push_to_user
 from orders.models import Order, OrderEvent, OrderLine
+from orders.services import locks
 from orders.services.notify import email_order_status
 from products.models import Size, StockMovement
 from products.services import stock
@@ -35,9 +37,12 @@ def register_paid_order_cancelled(handler: PaidOrderCancelledHandler) -> None:
         _paid_order_cancelled.append(handler)
 
 
+def paid_order_cancelled_handlers() -> list[PaidOrderCancelledHandler]:
+    """What is registered: ``orders.checks`` refuses to start without a handler."""
+    return list(_paid_order_cancelled)
+
+
 def paid_order_cancelled(order: Order, actor: User | None) -> None:
-    if not _paid_order_cancelled:  # pragma: no cover - the payments app is always installed
-        raise ApplicationError("Paid orders can't be cancelled: no payments app to refund them.")
     for handler in _paid_order_cancelled:
         handler(order, actor)
 
@@ -71,7 +76,7 @@ def restock_order(
     if not was_sold(order):
         raise OrderNotSold(details={"order_id": order.pk, "status": order.status})
     with transaction.atomic():
-        lines = list(OrderLine.objects.select_for_update().filter(order=order).order_by("pk"))
+        lines = locks.lock_owned(OrderLine.objects.filter(order=order))
         by_id = {line.pk: line for line in lines}
         wanted = (
             {line.pk: line.quantity - line.restocked_quantity for line in lines}
@@ -96,8 +101,7 @@ def restock_order(
         if over:
             raise RestockTooMuch(details={"lines": over})
         wanted = {line_id: units for line_id, units in wanted.items() if units}
-        # Sizes in primary-key order, as every stock path takes them.
-        stock.lock_sizes(by_id[line_id].size_id for line_id in wanted)
+        locks.lock_sizes(by_id[line_id].size_id for line_id in wanted)
         for line_id in sorted(wanted, key=lambda pk: (by_id[pk].size_id, pk)):
             line = by_id[line_id]
             stock.adjust_stock(
@@ -121,11 +125,10 @@ def mark_order_refunded(*, order: Order, actor: User | None, note: str = "") -> 
     (its refund is the cancellation's). Returns whether it moved; never refuses, because the
     money has already gone back when this is called."""
     with transaction.atomic():
-        # Only the order row: a join would lock its store and buyer rows too (deadlocks).
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if Order.Status.REFUNDED not in Order.TRANSITIONS.get(order.status, set()):
+        (order,) = locks.lock_owned(Order.objects.filter(pk=order.pk))
+        if not order.can_move_to(Order.Status.REFUNDED):
             return False
-        from_status = order.status
+        from_status = order.move_to(Order.Status.REFUNDED)
         OrderEvent.objects.create(
             order=order,
             from_status=from_status,
@@ -133,7 +136,6 @@ def mark_order_refunded(*, order: Order, actor: User | None, note: str = "") -> 
             actor=actor,
             note=note[:255],
         )
-        order.status = Order.Status.REFUNDED
         order.save(update_fields=["status", "updated_at"])
         push_to_user(
             order.buyer_id,

@@ -1,15 +1,10 @@
-"""Checkout and the payment window.
+"""Placing a checkout (the payment window that follows is ``orders.services.window``).
 
 ``place_checkout`` runs in one durable transaction: validate lines → lock every size row in
 primary-key order → reserve → one order per store under one checkout, each line pointing at
 the product's current history version → deadline = now + PAYMENT_WINDOW_MINUTES → clear the
-bought cart lines. After commit it schedules the expiry task at the deadline and pushes
-``checkout.created``.
-
-The window is enforced three ways, so a stopped worker never strands stock: the task at the
-deadline (``expire_checkout``), a beat sweep every minute (``expire_due_checkouts``), and
-lazily — every reserve path releases expired reservations on the rows it locks, and
-availability never counts them.
+bought cart lines (through the carts app). After commit it schedules the expiry task at the
+deadline and pushes ``checkout.created``.
 """
 
 import logging
@@ -27,25 +22,16 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
-from carts.models import CartItem
-from core.bulk import insert_rows
-from core.exceptions import Conflict
+from carts import selectors as cart_selectors
+from carts import services as cart_services
 from core.realtime import push_to_user
 from notifications.services import send_email_after_commit
 from orders.models import Checkout, Order, OrderEvent, OrderLine
-from orders.services.notify import email_order_status
 from products import selectors as product_selectors
-from products.models import ProductVersion, Reservation, Size
+from products.models import ProductVersion, Size
 from products.services import stock
 
 logger = logging.getLogger(__name__)
-
-
-class LatePaymentOutOfStock(Conflict):
-    """A payment arrived after the window and the stock is gone: the payment must be refunded."""
-
-    code = "late_payment_out_of_stock"
-    default_message = "The payment window closed and the stock was sold to someone else."
 
 
 @dataclass(frozen=True)
@@ -74,7 +60,7 @@ def _resolve(lines: Sequence[LineRequest], buyer: User) -> list[tuple[Any, Size,
             continue
         sizes = product.live_sizes  # type: ignore[attr-defined]
         if line.size_id is None:
-            size = sizes[0] if len(sizes) == 1 and not sizes[0].name else None
+            size = product_selectors.default_size(sizes)
         else:
             size = next((s for s in sizes if s.pk == line.size_id), None)
         if size is None:
@@ -96,8 +82,9 @@ def place_checkout(
     shipping_address: Mapping[str, Any],
     cart_item_ids: Sequence[int] = (),
 ) -> Checkout:
-    """Reserve stock and create the checkout's orders, all or nothing. Raises ValidationError
-    for lines that can't be bought, OutOfStock naming every short line."""
+    """Reserve stock and create the checkout's orders, all or nothing; ``cart_item_ids`` are
+    the cart lines bought, removed in the same transaction. Raises ValidationError for lines
+    that can't be bought, OutOfStock naming every short line."""
     if not lines:
         raise ValidationError({"items": ["Nothing to check out."]})
     resolved = _resolve(lines, buyer)
@@ -187,7 +174,7 @@ def place_checkout(
             ]
         )
         if cart_item_ids:
-            CartItem.objects.filter(pk__in=cart_item_ids, cart__user=buyer).delete()
+            cart_services.remove_checked_out_items(user=buyer, item_ids=cart_item_ids)
         store_names = {product.store_id: product.store.name for product, _, _ in resolved}
         _after_placed(checkout, orders, store_names)
     logger.info(
@@ -195,6 +182,17 @@ def place_checkout(
         extra={"checkout_id": checkout.pk, "orders": len(orders), "user_id": buyer.pk},
     )
     return checkout
+
+
+def place_checkout_from_cart(*, buyer: User, shipping_address: Mapping[str, Any]) -> Checkout:
+    """Check out everything in the buyer's cart; the bought lines leave the cart."""
+    items = list(cart_selectors.cart_items(user=buyer))
+    return place_checkout(
+        buyer=buyer,
+        lines=[LineRequest(item.product_id, item.size_id, item.quantity) for item in items],
+        shipping_address=shipping_address,
+        cart_item_ids=[item.pk for item in items],
+    )
 
 
 def _version_lookup(pairs: Sequence[tuple[int, int]]) -> Q:
@@ -253,162 +251,3 @@ def _after_placed(checkout: Checkout, orders: list[Order], store_names: dict[int
             ],
         },
     )
-
-
-# --- the payment window ---------------------------------------------------------------------------
-
-
-# The orders a checkout-wide move applies to: a cancelled order stays cancelled.
-LIVE_FOR_PAYMENT = (Order.Status.PENDING_PAYMENT, Order.Status.EXPIRED)
-
-
-def _live_orders(checkout: Checkout) -> list[Order]:
-    return list(checkout.orders.filter(status__in=LIVE_FOR_PAYMENT).order_by("pk"))
-
-
-def _move_orders(orders: list[Order], to_status: str, *, actor: User | None = None) -> list[Order]:
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(order=o, from_status=o.status, to_status=to_status, actor=actor)
-            for o in orders
-            if o.status != to_status
-        ]
-    )
-    Order.objects.filter(pk__in=[o.pk for o in orders]).update(
-        status=to_status, updated_at=timezone.now()
-    )
-    for order in orders:
-        push_to_user(
-            order.buyer_id,
-            "order.status_changed",
-            {"id": order.pk, "number": order.number, "from": order.status, "to": to_status},
-        )
-        order.status = to_status
-    return orders
-
-
-def expire_checkout(*, checkout_id: int) -> bool:
-    """Close an unpaid checkout whose deadline has passed: release its stock, expire its orders.
-    Returns whether it expired now. Safe to call any number of times, racing a payment: the
-    checkout row is locked, so exactly one of them wins."""
-    with transaction.atomic():
-        checkout = Checkout.objects.select_for_update().filter(pk=checkout_id).first()
-        if (
-            checkout is None
-            or checkout.status != Checkout.Status.PENDING_PAYMENT
-            or checkout.payment_deadline > timezone.now()
-        ):
-            return False
-        pending = list(checkout.orders.filter(status=Order.Status.PENDING_PAYMENT).order_by("pk"))
-        for order in pending:
-            stock.release_reservations(reference=order.stock_reference)
-        _move_orders(pending, Order.Status.EXPIRED)
-        checkout.status = Checkout.Status.EXPIRED
-        checkout.save(update_fields=["status", "updated_at"])
-        push_to_user(checkout.buyer_id, "checkout.expired", {"id": checkout.pk})
-        for order in Order.objects.filter(pk__in=[o.pk for o in pending]).select_related(
-            "store", "buyer"
-        ):
-            email_order_status(order=order)
-    logger.info("checkout expired", extra={"checkout_id": checkout_id})
-    return True
-
-
-def expire_due_checkouts() -> int:
-    """The beat sweep: every unpaid checkout past its deadline, in a few set-based statements
-    whatever their number. Returns how many expired."""
-    now = timezone.now()
-    with transaction.atomic():
-        due = list(
-            Checkout.objects.select_for_update(skip_locked=True)
-            .filter(status=Checkout.Status.PENDING_PAYMENT, payment_deadline__lte=now)
-            .values_list("pk", "buyer_id")
-        )
-        if not due:
-            return 0
-        ids = [pk for pk, _ in due]
-        orders = list(
-            Order.objects.filter(
-                checkout_id__in=ids, status=Order.Status.PENDING_PAYMENT
-            ).values_list("pk", "status")
-        )
-        # Only these checkouts' holds: a checkout locked by a payment in progress is skipped
-        # above, and its reservations stay its own.
-        stock.release_expired_reservations(references=[f"order:{pk}" for pk, _ in orders])
-        insert_rows(
-            OrderEvent,
-            ["order_id", "type", "from_status", "to_status", "note", "created_at"],
-            [(pk, "status_changed", s, Order.Status.EXPIRED, "", now) for pk, s in orders],
-        )
-        Order.objects.filter(pk__in=[pk for pk, _ in orders]).update(
-            status=Order.Status.EXPIRED, updated_at=now
-        )
-        Checkout.objects.filter(pk__in=ids).update(status=Checkout.Status.EXPIRED, updated_at=now)
-        for checkout_id, buyer_id in due:
-            push_to_user(buyer_id, "checkout.expired", {"id": checkout_id})
-        expired_ids = [pk for pk, _ in orders]
-        for order in Order.objects.filter(pk__in=expired_ids).select_related("store", "buyer"):
-            email_order_status(order=order)
-    logger.info("expired due checkouts", extra={"count": len(due)})
-    return len(due)
-
-
-def mark_checkout_paid(*, checkout_id: int) -> Checkout:
-    """The payment succeeded: held stock becomes sales and the orders move to ``paid``.
-
-    Idempotent. After the deadline the late-payment rule applies: the stock is reserved again
-    and sold if it is still free, else LatePaymentOutOfStock is raised so the payment can be
-    refunded. Locks the checkout row, so it can't interleave with expiry.
-    """
-    with transaction.atomic():
-        checkout = Checkout.objects.select_for_update().get(pk=checkout_id)
-        if checkout.status == Checkout.Status.PAID:
-            return checkout
-        if checkout.status == Checkout.Status.CANCELLED:
-            raise LatePaymentOutOfStock("The checkout was cancelled.")
-        orders = _live_orders(checkout)
-        if not orders:
-            raise LatePaymentOutOfStock("Every order of this checkout was cancelled.")
-        # Lock the sizes, then the holds, before looking at the clock: from here no sweep or
-        # lazy release can take them, so if they are all still here the payment is on time.
-        stock.lock_sizes(
-            OrderLine.objects.filter(order__in=orders).values_list("size_id", flat=True)
-        )
-        held = sum(
-            Reservation.objects.select_for_update()
-            .filter(
-                reference__in=[o.stock_reference for o in orders],
-                status=Reservation.Status.ACTIVE,
-            )
-            .values_list("quantity", flat=True)
-        )
-        needed = sum(OrderLine.objects.filter(order__in=orders).values_list("quantity", flat=True))
-        late = (
-            checkout.status == Checkout.Status.EXPIRED
-            or checkout.payment_deadline <= timezone.now()
-            or held != needed
-        )
-        if late:
-            for order in orders:
-                stock.release_reservations(reference=order.stock_reference)
-            try:
-                with transaction.atomic():
-                    for order in orders:
-                        stock.reserve_stock(
-                            lines=[
-                                stock.StockRequest(line.size_id, line.quantity)
-                                for line in order.lines.all()
-                            ],
-                            until=timezone.now() + timedelta(minutes=1),
-                            reference=order.stock_reference,
-                        )
-            except stock.OutOfStock as exc:
-                raise LatePaymentOutOfStock(details=exc.details) from exc
-        for order in orders:
-            stock.commit_reservations(reference=order.stock_reference)
-        _move_orders(orders, Order.Status.PAID)
-        checkout.status = Checkout.Status.PAID
-        checkout.paid_at = timezone.now()
-        checkout.save(update_fields=["status", "paid_at", "updated_at"])
-    logger.info("checkout paid", extra={"checkout_id": checkout_id, "late": late})
-    return checkout

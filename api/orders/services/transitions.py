@@ -10,7 +10,7 @@ from accounts.models import User
 from core.exceptions import InvalidTransition
 from core.realtime import push_to_user
 from orders.models import Checkout, Order, OrderEvent
-from orders.services import aftersale
+from orders.services import aftersale, locks
 from orders.services.notify import email_order_status
 from products.services import stock
 
@@ -35,14 +35,11 @@ EMAILED = {Order.Status.SHIPPED, Order.Status.DELIVERED, Order.Status.CANCELLED}
 def change_order_status(*, order: Order, actor: User, to_status: str, note: str = "") -> Order:
     """Raises InvalidTransition for a move the actor may not make from the current status."""
     with transaction.atomic():
-        # The lock order of every checkout path: checkout, then its orders, then sizes.
-        checkout = Checkout.objects.select_for_update().get(pk=order.checkout_id)
-        # Only the order row: a join would lock its store and buyer rows too (deadlocks).
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        checkout, order = locks.lock_checkout_of(Order, order.pk)
         move = (order.status, to_status)
         is_owner = order.store.owner_id == actor.pk
         is_buyer = order.buyer_id == actor.pk
-        allowed = to_status in Order.TRANSITIONS.get(order.status, set()) and (
+        allowed = order.can_move_to(to_status) and (
             (move in OWNER_MOVES and (is_owner or actor.is_staff))
             or (move in BUYER_MOVES and (is_buyer or actor.is_staff))
         )
@@ -57,9 +54,12 @@ def change_order_status(*, order: Order, actor: User, to_status: str, note: str 
             aftersale.restock_order(order=order, actor=actor, note=note or "order cancelled")
             aftersale.paid_order_cancelled(order, actor)
         OrderEvent.objects.create(
-            order=order, from_status=order.status, to_status=to_status, actor=actor, note=note
+            order=order,
+            from_status=order.move_to(to_status),
+            to_status=to_status,
+            actor=actor,
+            note=note,
         )
-        order.status = to_status
         order.save(update_fields=["status", "updated_at"])
         if (
             to_status == Order.Status.CANCELLED
@@ -70,7 +70,7 @@ def change_order_status(*, order: Order, actor: User, to_status: str, note: str 
             remaining = checkout.orders.exclude(status=Order.Status.CANCELLED)
             checkout.total = sum(remaining.values_list("total", flat=True), Decimal("0.00"))
             if not remaining.exists():
-                checkout.status = Checkout.Status.CANCELLED
+                checkout.move_to(Checkout.Status.CANCELLED)
             checkout.save(update_fields=["total", "status", "updated_at"])
         push_to_user(
             order.buyer_id,

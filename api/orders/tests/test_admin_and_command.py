@@ -7,27 +7,17 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.tests.factories import UserFactory
 from orders.models import Order
-from orders.services import checkout as checkout_services
+from orders.services import window
+from orders.tests.factories import place_checkout
 from products.tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
 
-ADDRESS = {"full_name": "A", "phone": "+249912345678", "line1": "S", "city": "K", "country": "SD"}
-
-
-def place(product, quantity=1):
-    return checkout_services.place_checkout(
-        buyer=UserFactory(),
-        lines=[checkout_services.LineRequest(product.pk, None, quantity)],
-        shipping_address=ADDRESS,
-    )
-
 
 def test_expire_checkouts_command_with_dry_run():
     product = make_product(stock=5)
-    place(product)
+    place_checkout(None, product)
     out = StringIO()
 
     with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
@@ -44,8 +34,8 @@ def test_admin_actions_go_through_the_services(client):
     admin = User.objects.create_superuser("boss@example.com", password="x-Pass-1234")
     client.force_login(admin)
     product = make_product(stock=5)
-    checkout = place(product)
-    checkout_services.mark_checkout_paid(checkout_id=checkout.pk)
+    checkout = place_checkout(None, product)
+    window.mark_checkout_paid(checkout_id=checkout.pk)
     order = checkout.orders.get()
 
     client.post(
@@ -70,7 +60,7 @@ def test_admin_actions_go_through_the_services(client):
 def test_admin_sweep_action(client):
     client.force_login(User.objects.create_superuser("boss@example.com", password="x-Pass-1234"))
     product = make_product(stock=5)
-    checkout = place(product)
+    checkout = place_checkout(None, product)
 
     with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False):
         client.post(

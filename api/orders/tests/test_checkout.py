@@ -6,23 +6,21 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from accounts.tests.factories import UserFactory
+from carts import selectors as cart_selectors
 from carts.models import CartItem
+from carts.tests.factories import fill_cart
 from orders.models import Checkout, Order
 from orders.services import checkout as checkout_services
+from orders.services import window
+from orders.tests.factories import SHIPPING_ADDRESS
+from products.exceptions import OutOfStock
 from products.models import Reservation, Size
-from products.services import catalog
+from products.services import catalog, stock
 from products.tests.factories import make_product
 from stores.tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = {
-    "full_name": "Amna Osman",
-    "phone": "0912345678",
-    "line1": "Street 15, Block 3",
-    "city": "Khartoum",
-    "country": "Sudan",
-}
 
 
 def add(client: APIClient, product, quantity=1, size=None):
@@ -34,7 +32,11 @@ def add(client: APIClient, product, quantity=1, size=None):
 
 def checkout(client: APIClient, **headers):
     return client.post(
-        "/api/cart/checkout/", {"shipping_address": ADDRESS}, format="json", headers=headers
+        "/api/cart/checkout/",
+        # A Sudanese number the way people type it: stored in E.164.
+        {"shipping_address": {**SHIPPING_ADDRESS, "phone": "0912345678"}},
+        format="json",
+        headers=headers,
     )
 
 
@@ -109,7 +111,10 @@ def test_an_empty_cart_cannot_check_out(auth_client: APIClient):
 
 def test_buy_now_and_idempotent_retries(auth_client: APIClient):
     product = make_product(stock=5)
-    body = {"items": [{"product_id": product.pk, "quantity": 2}], "shipping_address": ADDRESS}
+    body = {
+        "items": [{"product_id": product.pk, "quantity": 2}],
+        "shipping_address": SHIPPING_ADDRESS,
+    }
     headers = {"Idempotency-Key": "buy-now-123"}
 
     first = auth_client.post("/api/orders/", body, format="json", headers=headers)
@@ -137,7 +142,7 @@ def test_a_bad_address_or_item_is_400(auth_client: APIClient):
     )
     gone = auth_client.post(
         "/api/orders/",
-        {"items": [{"product_id": 999999, "quantity": 1}], "shipping_address": ADDRESS},
+        {"items": [{"product_id": 999999, "quantity": 1}], "shipping_address": SHIPPING_ADDRESS},
         format="json",
     )
 
@@ -181,8 +186,8 @@ def test_mark_paid_sells_the_held_stock_and_is_idempotent(auth_client: APIClient
     add(auth_client, product, 2)
     placed = checkout(auth_client).json()
 
-    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
-    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+    window.mark_checkout_paid(checkout_id=placed["id"])
+    window.mark_checkout_paid(checkout_id=placed["id"])
 
     size = Size.objects.get(product=product)
     assert (size.on_hand, size.reserved) == (3, 0)
@@ -197,8 +202,8 @@ def test_late_payment_with_stock_still_free_is_paid(auth_client: APIClient):
     placed = checkout(auth_client).json()
 
     with time_machine.travel(timezone.now() + timedelta(minutes=20), tick=False):
-        checkout_services.expire_due_checkouts()
-        checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+        window.expire_due_checkouts()
+        window.mark_checkout_paid(checkout_id=placed["id"])
 
     assert Checkout.objects.get().status == "paid"
     size = Size.objects.get(product=product)
@@ -216,8 +221,8 @@ def test_late_payment_with_stock_gone_raises_for_a_refund(auth_client: APIClient
         other = make_auth_client(UserFactory())
         add(other, product, 1)
         checkout(other)
-        with pytest.raises(checkout_services.LatePaymentOutOfStock):
-            checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+        with pytest.raises(window.LatePaymentOutOfStock):
+            window.mark_checkout_paid(checkout_id=placed["id"])
 
     assert Checkout.objects.get(pk=placed["id"]).status != "paid"
 
@@ -227,10 +232,10 @@ def test_expiry_releases_stock_and_expires_orders(auth_client: APIClient):
     add(auth_client, product, 3)
     placed = checkout(auth_client).json()
 
-    assert checkout_services.expire_checkout(checkout_id=placed["id"]) is False  # not yet due
+    assert window.expire_checkout(checkout_id=placed["id"]) is False  # not yet due
     with time_machine.travel(timezone.now() + timedelta(minutes=15, seconds=1), tick=False):
-        assert checkout_services.expire_checkout(checkout_id=placed["id"]) is True
-        assert checkout_services.expire_checkout(checkout_id=placed["id"]) is False
+        assert window.expire_checkout(checkout_id=placed["id"]) is True
+        assert window.expire_checkout(checkout_id=placed["id"]) is False
 
     size = Size.objects.get(product=product)
     assert (size.on_hand, size.reserved) == (3, 0)
@@ -238,6 +243,7 @@ def test_expiry_releases_stock_and_expires_orders(auth_client: APIClient):
     assert Checkout.objects.get().status == "expired"
 
 
+@pytest.mark.slow  # ten thousand rows
 def test_the_sweep_expires_ten_thousand_units_in_a_fixed_number_of_statements(
     django_assert_max_num_queries,
 ):
@@ -250,12 +256,12 @@ def test_the_sweep_expires_ten_thousand_units_in_a_fixed_number_of_statements(
             checkout_services.place_checkout(
                 buyer=buyer,
                 lines=[checkout_services.LineRequest(size.product_id, None, 100)],
-                shipping_address=ADDRESS,
+                shipping_address=SHIPPING_ADDRESS,
             )
 
     later = timezone.now() + timedelta(minutes=16)
     with time_machine.travel(later, tick=False), django_assert_max_num_queries(16):
-        expired = checkout_services.expire_due_checkouts()
+        expired = window.expire_due_checkouts()
 
     assert expired == 100
     assert (
@@ -271,7 +277,10 @@ def test_own_products_cannot_be_bought(make_auth_client):
 
     response = owner.post(
         "/api/orders/",
-        {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": ADDRESS},
+        {
+            "items": [{"product_id": product.pk, "quantity": 1}],
+            "shipping_address": SHIPPING_ADDRESS,
+        },
         format="json",
     )
 
@@ -302,6 +311,7 @@ def test_checking_out_a_three_line_cart_stays_within_budget(
     assert response.status_code == 201
 
 
+@pytest.mark.slow  # ten thousand rows
 def test_the_sweep_releases_ten_thousand_reservations_in_a_fixed_number_of_statements(
     django_assert_max_num_queries,
 ):
@@ -315,12 +325,12 @@ def test_the_sweep_releases_ten_thousand_reservations_in_a_fixed_number_of_state
     past = timezone.now() - timedelta(minutes=1)
     checkouts = Checkout.objects.bulk_create(
         [Checkout(buyer=buyer, total=Decimal("1"), currency="SDG", payment_deadline=past,
-                  shipping_address=ADDRESS) for _ in range(10_000)]
+                  shipping_address=SHIPPING_ADDRESS) for _ in range(10_000)]
     )  # fmt: skip
     orders = Order.objects.bulk_create(
         [Order(checkout=c, store=product.store, buyer=buyer, number=f"B-{c.pk}",
                total=Decimal("1"), currency="SDG", payment_deadline=past,
-               shipping_address=ADDRESS) for c in checkouts]
+               shipping_address=SHIPPING_ADDRESS) for c in checkouts]
     )  # fmt: skip
     OrderLine.objects.bulk_create(
         [OrderLine(order=o, product=product, product_version=version, size=size, name="x",
@@ -333,7 +343,7 @@ def test_the_sweep_releases_ten_thousand_reservations_in_a_fixed_number_of_state
     Size.objects.filter(pk=size.pk).update(reserved=10_000)
 
     with django_assert_max_num_queries(16 + 10_000 // 1000):  # + batched event/ledger inserts
-        expired = checkout_services.expire_due_checkouts()
+        expired = window.expire_due_checkouts()
 
     assert expired == 10_000
     assert Size.objects.get(pk=size.pk).reserved == 0
@@ -360,3 +370,32 @@ def test_the_expiring_warning_waits_for_its_time(auth_client: APIClient):
         core.realtime.push_to_user = original
 
     assert [args[1] for args in sent] == ["checkout.expiring"]
+
+
+def test_checking_out_the_cart_takes_its_lines_through_the_carts_app():
+    buyer = UserFactory()
+    sandals, dates = make_product(name="Sandals", stock=3), make_product(name="Dates", stock=3)
+    fill_cart(buyer, sandals, dates, quantity=2)
+
+    checkout = checkout_services.place_checkout_from_cart(
+        buyer=buyer, shipping_address=SHIPPING_ADDRESS
+    )
+
+    assert sorted(line.name for o in checkout.orders.all() for line in o.lines.all()) == [
+        "Dates",
+        "Sandals",
+    ]
+    assert cart_selectors.cart_summary(user=buyer)["item_count"] == 0
+
+
+def test_a_cart_checkout_that_fails_keeps_the_cart():
+    buyer = UserFactory()
+    sandals = make_product(name="Sandals", stock=3)
+    fill_cart(buyer, sandals, quantity=3)
+    # Two sold at the counter meanwhile.
+    stock.adjust_stock(size=sandals.sizes.get(), delta=-2, actor=None, reason="adjustment")
+
+    with pytest.raises(OutOfStock):
+        checkout_services.place_checkout_from_cart(buyer=buyer, shipping_address=SHIPPING_ADDRESS)
+
+    assert cart_selectors.cart_summary(user=buyer)["item_count"] == 3

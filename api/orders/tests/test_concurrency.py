@@ -4,8 +4,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
-from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
@@ -13,34 +11,16 @@ from authentication import services as auth_services
 from core.tests.concurrency import race
 from orders.models import Checkout, Order
 from orders.services import checkout as checkout_services
-from products.models import Reservation, Size, StockMovement
+from orders.services import window
+from orders.tests.factories import SHIPPING_ADDRESS
+from products.models import Reservation
 from products.tests.factories import make_product
+from products.tests.helpers import assert_stock_consistent
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "mysql", reason="needs real parallel connections (MariaDB tier)"
-    ),
+    pytest.mark.mariadb,
     pytest.mark.django_db(transaction=True),
 ]
-
-ADDRESS = {
-    "full_name": "A B",
-    "phone": "+249912345678",
-    "line1": "Street",
-    "city": "Khartoum",
-    "country": "Sudan",
-}
-
-
-def assert_stock_consistent(size: Size) -> None:
-    size.refresh_from_db()
-    assert 0 <= size.reserved <= size.on_hand
-    ledger = StockMovement.objects.filter(size=size).aggregate(
-        on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta")
-    )
-    assert (ledger["on_hand"], ledger["reserved"]) == (size.on_hand, size.reserved)
-    held = Reservation.objects.filter(size=size, status="active").aggregate(t=Sum("quantity"))
-    assert (held["t"] or 0) == size.reserved
 
 
 def test_fifty_buyers_check_out_ten_units_over_http():
@@ -50,7 +30,10 @@ def test_fifty_buyers_check_out_ten_units_over_http():
     def buy(index: int) -> int:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens[index]}")
-        body = {"items": [{"product_id": product.pk, "quantity": 1}], "shipping_address": ADDRESS}
+        body = {
+            "items": [{"product_id": product.pk, "quantity": 1}],
+            "shipping_address": SHIPPING_ADDRESS,
+        }
         return client.post("/api/orders/", body, format="json").status_code
 
     statuses = race(50, buy)
@@ -67,7 +50,7 @@ def test_expiry_racing_payment_lets_exactly_one_win():
         checkout_services.place_checkout(
             buyer=buyer,
             lines=[checkout_services.LineRequest(product.pk, None, 1)],
-            shipping_address=ADDRESS,
+            shipping_address=SHIPPING_ADDRESS,
         )
         for _ in range(10)
     ]
@@ -78,9 +61,9 @@ def test_expiry_racing_payment_lets_exactly_one_win():
         checkout_id = checkouts[index // 2].pk
         with time_machine.travel(moment, tick=False):
             if index % 2:
-                checkout_services.mark_checkout_paid(checkout_id=checkout_id)
+                window.mark_checkout_paid(checkout_id=checkout_id)
                 return "paid"
-            return "expired" if checkout_services.expire_checkout(checkout_id=checkout_id) else "-"
+            return "expired" if window.expire_checkout(checkout_id=checkout_id) else "-"
 
     results = race(20, settle)
 
@@ -102,7 +85,7 @@ def test_a_buyer_cancelling_while_the_checkout_is_paid_does_not_deadlock():
         checkout_services.place_checkout(
             buyer=buyer,
             lines=[checkout_services.LineRequest(p.pk, None, 1) for p in products],
-            shipping_address=ADDRESS,
+            shipping_address=SHIPPING_ADDRESS,
         )
         for _ in range(8)
     ]
@@ -111,7 +94,7 @@ def test_a_buyer_cancelling_while_the_checkout_is_paid_does_not_deadlock():
     def settle(index: int) -> str:
         checkout = checkouts[index // 2]
         if index % 2:
-            checkout_services.mark_checkout_paid(checkout_id=checkout.pk)
+            window.mark_checkout_paid(checkout_id=checkout.pk)
             return "paid"
         order = checkout.orders.order_by("pk").first()
         try:

@@ -2,20 +2,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from orders.services import checkout as checkout_services
+from orders.services import window
+from orders.tests.factories import SHIPPING_ADDRESS
 from products.models import Size
 from products.tests.factories import make_product
 from stores.tests.factories import OwnerFactory
 
 pytestmark = pytest.mark.django_db
-
-ADDRESS = {
-    "full_name": "Amna Osman",
-    "phone": "+249912345678",
-    "line1": "Street 15",
-    "city": "Khartoum",
-    "country": "Sudan",
-}
 
 
 def buy(client: APIClient, *products, quantity=1) -> dict:
@@ -23,7 +16,7 @@ def buy(client: APIClient, *products, quantity=1) -> dict:
         "/api/orders/",
         {
             "items": [{"product_id": p.pk, "quantity": quantity} for p in products],
-            "shipping_address": ADDRESS,
+            "shipping_address": SHIPPING_ADDRESS,
         },
         format="json",
     )
@@ -72,7 +65,7 @@ def test_the_store_owner_fulfils_and_the_buyer_sees_every_step(
     assert early.status_code == 409
     assert early.json()["code"] == "invalid_transition"
 
-    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+    window.mark_checkout_paid(checkout_id=placed["id"])
     for step in ("processing", "shipped", "delivered"):
         assert move(owner, order_id, step, note=f"now {step}").status_code == 200
 
@@ -94,7 +87,7 @@ def test_a_buyer_cannot_ship_and_an_owner_cannot_skip_steps(
     product = make_product(stock=3)
     placed = buy(auth_client, product)
     order_id = placed["orders"][0]["id"]
-    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+    window.mark_checkout_paid(checkout_id=placed["id"])
 
     assert move(auth_client, order_id, "shipped").status_code == 409
     assert move(make_auth_client(product.store.owner), order_id, "delivered").status_code == 409
@@ -149,7 +142,7 @@ def test_emails_on_placed_shipped_delivered_cancelled_and_expired(
     owner = make_auth_client(product.store.owner)
     with django_capture_on_commit_callbacks(execute=True):
         placed = buy(auth_client, product)
-        checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+        window.mark_checkout_paid(checkout_id=placed["id"])
         order_id = placed["orders"][0]["id"]
         for step in ("processing", "shipped", "delivered"):
             move(owner, order_id, step)
@@ -160,7 +153,7 @@ def test_emails_on_placed_shipped_delivered_cancelled_and_expired(
         time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        checkout_services.expire_due_checkouts()
+        window.expire_due_checkouts()
 
     subjects = [m.subject for m in mail.outbox]
     assert subjects.count("Your order is reserved — pay within 15 minutes") == 3
@@ -178,7 +171,7 @@ def test_cancelling_one_order_of_a_checkout_leaves_the_rest_payable(auth_client:
     cancelled_id, kept_id = (o["id"] for o in placed["orders"])
 
     move(auth_client, cancelled_id, "cancelled")
-    checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+    window.mark_checkout_paid(checkout_id=placed["id"])
 
     from orders.models import Checkout, Order
 
@@ -198,8 +191,8 @@ def test_cancelling_every_order_cancels_the_checkout(auth_client: APIClient):
     from orders.models import Checkout
 
     assert Checkout.objects.get(pk=placed["id"]).status == "cancelled"
-    with pytest.raises(checkout_services.LatePaymentOutOfStock):
-        checkout_services.mark_checkout_paid(checkout_id=placed["id"])
+    with pytest.raises(window.LatePaymentOutOfStock):
+        window.mark_checkout_paid(checkout_id=placed["id"])
 
 
 def test_a_checkout_too_large_for_the_total_columns_is_400(auth_client: APIClient):
@@ -209,7 +202,10 @@ def test_a_checkout_too_large_for_the_total_columns_is_400(auth_client: APIClien
 
     response = auth_client.post(
         "/api/orders/",
-        {"items": [{"product_id": product.pk, "quantity": 1000}], "shipping_address": ADDRESS},
+        {
+            "items": [{"product_id": product.pk, "quantity": 1000}],
+            "shipping_address": SHIPPING_ADDRESS,
+        },
         format="json",
     )
 
@@ -235,7 +231,7 @@ def test_the_sweep_emails_only_the_orders_it_expired(
         time_machine.travel(timezone.now() + timedelta(minutes=16), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        checkout_services.expire_due_checkouts()
+        window.expire_due_checkouts()
 
     assert [m.subject for m in mail.outbox] == [f"Order {kept['number']} expired unpaid"]
 

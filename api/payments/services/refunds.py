@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from orders.models import Order
-from orders.services import aftersale
+from orders.services import aftersale, locks
 from payments.exceptions import (
     GatewayUnavailable,
     PaymentGatewayError,
@@ -31,7 +31,6 @@ from payments.exceptions import (
 from payments.gateways import get_gateway, sanitize
 from payments.models import Gateway, Payment, Refund
 from payments.services import notify
-from payments.services.payments import lock_payment
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +127,7 @@ def create_refund(
     payment.refresh_from_db(fields=["status", "settled_checkout"])
     order = _pick_order(payment, actor, order_id)
     with transaction.atomic():
-        _, payment = lock_payment(payment.pk)
+        _, payment = locks.lock_checkout_of(Payment, payment.pk)
         if payment.status not in REFUNDABLE:
             raise PaymentNotRefundable(details={"status": payment.status})
         left = payment_refundable(payment) if order is None else order_refundable(payment, order)
@@ -219,11 +218,7 @@ def refund_cancelled_order(order: Order, actor: User | None) -> None:
     """The orders app's hook: a paid order was cancelled (and restocked) in this transaction.
     Its money goes back in full; an uncollected cash-on-delivery payment whose every order is
     now cancelled is simply cancelled."""
-    payments = list(
-        Payment.objects.select_for_update()  # no join: it would lock the payer's row too
-        .filter(checkout_id=order.checkout_id)
-        .order_by("pk")
-    )
+    payments = locks.lock_owned(Payment.objects.filter(checkout_id=order.checkout_id))
     for payment in payments:
         if payment.status in REFUNDABLE and order_refundable(payment, order) > 0:
             refund_automatically(
@@ -245,7 +240,7 @@ def refund_cancelled_order(order: Order, actor: User | None) -> None:
         # attempt) is closed by the sweep, which cancels it at the provider first.
         Payment.objects.filter(
             checkout_id=order.checkout_id,
-            status__in=Payment.OPEN,
+            status__in=Payment.statuses_that_can_move_to(Payment.Status.CANCELLED),
             gateway=Gateway.CASH_ON_DELIVERY,
         ).update(status=Payment.Status.CANCELLED, updated_at=timezone.now())
 
@@ -265,8 +260,8 @@ def process_refund(*, refund_id: int) -> Refund:
         logger.warning("refund not reached the provider", extra={"refund_id": refund.pk})
         raise
     with transaction.atomic():
-        _, payment = lock_payment(refund.payment_id)
-        refund = Refund.objects.select_for_update().get(pk=refund_id)  # not its order row
+        _, payment = locks.lock_checkout_of(Payment, refund.payment_id)
+        (refund,) = locks.lock_owned(Refund.objects.filter(pk=refund_id))
         if refund.status != Refund.Status.PENDING:
             return refund
         refund.response = sanitize(result.response)
@@ -282,7 +277,7 @@ def process_refund(*, refund_id: int) -> Refund:
         refund.failure_message = ""
         refund.save()
         payment.refunded_amount += refund.amount
-        payment.status = (
+        payment.move_to(
             Payment.Status.REFUNDED
             if payment.refunded_amount >= payment.amount
             else Payment.Status.PARTIALLY_REFUNDED

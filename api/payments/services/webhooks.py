@@ -21,7 +21,7 @@ from django.utils import timezone
 from payments.exceptions import PaymentClosed, PaymentDeclined
 from payments.gateways import EventOutcome, GatewayResult, get_gateway, sanitize
 from payments.models import Payment, PaymentAttempt, WebhookEvent
-from payments.services import payments as payment_services
+from payments.services import confirm, create, settle
 
 logger = logging.getLogger(__name__)
 
@@ -91,14 +91,14 @@ def process_event(*, event_pk: int) -> str:
     )
     action = PaymentAttempt.Action.WEBHOOK
     if outcome.outcome == "succeeded":
-        payment = payment_services.record_success(
+        payment = settle.record_success(
             payment_id=payment.pk,
             capture_reference=outcome.capture_reference,
             result=result,
             action=action,
         )
     elif outcome.outcome == "failed":
-        payment = payment_services.record_failure(
+        payment = settle.record_failure(
             payment_id=payment.pk,
             error_code=outcome.error_code or "failed",
             message=outcome.message,
@@ -107,18 +107,18 @@ def process_event(*, event_pk: int) -> str:
             terminal=outcome.terminal,
         )
     elif outcome.outcome == "cancelled":
-        payment_services.record_cancelled(payment_id=payment.pk, action=action, result=result)
+        settle.record_cancelled(payment_id=payment.pk, action=action, result=result)
     elif outcome.outcome == "approved":
         # PayPal: the buyer approved; the capture is ours to make.
         # Only while the checkout still waits for this money: capturing for a checkout paid
         # otherwise, or past its window, would take money only to give it back (less fees).
-        if payment.status in Payment.OPEN and payment_services.payable(payment.checkout_id):
+        if payment.status in Payment.OPEN and create.payable(payment.checkout_id):
             # A decline is recorded on the payment. A confirm in flight (PaymentInProgress) is
             # raised: the task retries, in case that confirm fails and the capture is ours.
             with contextlib.suppress(PaymentDeclined, PaymentClosed):
-                payment_services.charge(payment=payment, data={})
+                confirm.charge(payment=payment, data={})
     elif outcome.outcome == "requires_action":
-        payment_services.apply_result(payment_id=payment.pk, result=result, action=action)
+        confirm.apply_result(payment_id=payment.pk, result=result, action=action)
     payment.refresh_from_db(fields=["status"])
     if payment.status == before:
         return _finish(

@@ -1,4 +1,5 @@
-"""Shared by the payments tests: a placed checkout, and webhooks signed like a provider would."""
+"""Shared by the payments tests: the test cards, the payment endpoints, and webhooks signed like a
+provider would."""
 
 import json
 from typing import Any
@@ -6,33 +7,13 @@ from typing import Any
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from orders.models import Checkout
-from orders.services import checkout as checkout_services
 from payments.gateways import test as test_gateway
 from products.models import Product, Size
-from products.tests.factories import make_product
 
-ADDRESS = {
-    "full_name": "Amna Osman",
-    "phone": "+249912345678",
-    "line1": "Street 15",
-    "city": "Khartoum",
-    "country": "Sudan",
-}
 GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000002"
 NO_FUNDS_CARD = "4000000000009995"
-
-
-def place(buyer: User, *products: Product, quantity: int = 1) -> Checkout:
-    """A checkout holding ``quantity`` of each product (one order per store)."""
-    products = products or (make_product(stock=5),)
-    return checkout_services.place_checkout(
-        buyer=buyer,
-        lines=[checkout_services.LineRequest(p.pk, None, quantity) for p in products],
-        shipping_address=ADDRESS,
-    )
 
 
 def create(client: APIClient, checkout: Checkout, gateway: str = "test", **headers: str) -> Any:

@@ -6,8 +6,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from orders.models import Order
+from orders.tests.factories import place_checkout
 from payments.models import Payment, WebhookEvent
-from payments.tests.helpers import DECLINED_CARD, confirm, create, place, signed_webhook
+from payments.tests.helpers import DECLINED_CARD, confirm, create, signed_webhook
 from products.models import Size
 from products.tests.factories import make_product
 from stores.tests.factories import StoreFactory
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def pay(client: APIClient, user, *products) -> Payment:
-    payment_id = create(client, place(user, *products)).json()["id"]
+    payment_id = create(client, place_checkout(user, *products)).json()["id"]
     assert confirm(client, payment_id).status_code == 200
     return Payment.objects.get(pk=payment_id)
 
@@ -30,7 +31,7 @@ def test_analytics_for_staff_and_for_a_store_owner(
     with time_machine.travel(yesterday, tick=False):
         buyer = make_auth_client(user)
         pay(buyer, user, mine, theirs)  # 100 + 100, one payment
-        failed = create(buyer, place(user, mine)).json()["id"]
+        failed = create(buyer, place_checkout(user, mine)).json()["id"]
         signed_webhook(
             APIClient(),
             {"id": "evt_f", "type": "payment.failed", "data": {"payment_id": failed}},
@@ -105,7 +106,7 @@ def admin_client(client, staff_user):  # type: ignore[no-untyped-def]
 def test_admin_pages_show_payments_refunds_and_the_inbox(
     admin_client, auth_client: APIClient, user
 ):
-    payment_id = create(auth_client, place(user)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user)).json()["id"]
     confirm(auth_client, payment_id, DECLINED_CARD)
     signed_webhook(
         APIClient(),
@@ -142,7 +143,7 @@ def test_admin_refund_action_refunds_through_the_service(admin_client, auth_clie
 
 
 def test_admin_replays_a_dead_letter(admin_client, auth_client, user, settings):
-    payment_id = create(auth_client, place(user)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user)).json()["id"]
     event = WebhookEvent.objects.create(
         provider="test",
         event_id="evt_dead",
@@ -163,7 +164,7 @@ def test_admin_replays_a_dead_letter(admin_client, auth_client, user, settings):
 
 
 def test_payments_cannot_be_added_or_edited_in_the_admin(admin_client, auth_client, user):
-    payment_id = create(auth_client, place(user)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user)).json()["id"]
 
     assert admin_client.get("/admin/payments/payment/add/").status_code == 403
     admin_client.post(
@@ -179,12 +180,12 @@ def test_revenue_counts_only_what_was_sold(
     auth_client: APIClient, user, make_auth_client, staff_client
 ):
     kept, dropped, cash = make_product(stock=5), make_product(stock=5), make_product(stock=5)
-    checkout = place(user, kept, dropped)
+    checkout = place_checkout(user, kept, dropped)
     dropped_order = Order.objects.get(checkout=checkout, store=dropped.store)
     auth_client.put(f"/api/orders/{dropped_order.pk}/status/", {"status": "cancelled"})
     assert confirm(auth_client, create(auth_client, checkout).json()["id"]).status_code == 200
     # Cash on delivery, cancelled before the cash changed hands.
-    cash_checkout = place(user, cash)
+    cash_checkout = place_checkout(user, cash)
     create(auth_client, cash_checkout, "cash_on_delivery")
     cash_order = Order.objects.get(checkout=cash_checkout)
     auth_client.put(f"/api/orders/{cash_order.pk}/status/", {"status": "cancelled"})
@@ -199,16 +200,16 @@ def test_revenue_counts_only_what_was_sold(
 def test_admin_refunds_a_payment_that_sold_nothing(admin_client, auth_client, user, monkeypatch):
     from datetime import timedelta
 
-    from orders.services import checkout as checkout_services
+    from orders.services import window
     from payments.gateways import GatewayResult
     from payments.gateways.test import TestGateway
 
     product = make_product(stock=1)
-    checkout = place(user, product)
+    checkout = place_checkout(user, product)
     payment_id = create(auth_client, checkout).json()["id"]
     with time_machine.travel(checkout.payment_deadline + timedelta(minutes=2), tick=False):
-        checkout_services.expire_due_checkouts()
-        place(make_product(stock=1).store.owner, product)  # the stock goes to someone else
+        window.expire_due_checkouts()
+        place_checkout(make_product(stock=1).store.owner, product)  # the stock goes to someone else
         monkeypatch.setattr(TestGateway, "refund", lambda *a: GatewayResult(status="failed"))
         signed_webhook(
             APIClient(),
@@ -230,7 +231,7 @@ def test_refunding_a_duplicate_payment_gives_its_money_back_and_leaves_the_order
     from payments.gateways import GatewayResult
     from payments.gateways.test import TestGateway
 
-    checkout = place(user)
+    checkout = place_checkout(user)
     paying = create(auth_client, checkout).json()["id"]
     duplicate = create(auth_client, checkout).json()["id"]
     assert confirm(auth_client, paying).status_code == 200

@@ -9,6 +9,8 @@ import pytest
 
 from core.tests.test_settings import API_DIR, LONG_KEY, clean_env
 
+pytestmark = pytest.mark.slow  # each case runs check --deploy in a new process
+
 
 @pytest.mark.parametrize(
     ("extra", "warning"),

@@ -8,43 +8,30 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import connection
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from authentication import services as auth_services
 from core.tests.concurrency import race
 from orders.models import Checkout, Order
-from orders.services import checkout as checkout_services
-from orders.services import transitions
-from orders.tests.test_concurrency import assert_stock_consistent
+from orders.services import transitions, window
+from orders.tests.factories import place_checkout
 from payments.gateways import test as test_gateway
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
-from payments.services import payments as payment_services
+from payments.services import cash as cash_services
+from payments.services import create as create_services
 from payments.services import refunds
-from payments.tests.helpers import GOOD_CARD, place
+from payments.services import settle as settle_services
+from payments.tests.factories import open_payment
+from payments.tests.helpers import GOOD_CARD
 from products.models import Size
 from products.tests.factories import make_product
+from products.tests.helpers import assert_stock_consistent
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "mysql", reason="needs real parallel connections (MariaDB tier)"
-    ),
+    pytest.mark.mariadb,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def client_for(user) -> APIClient:  # type: ignore[no-untyped-def]
-    client = APIClient()
-    token = auth_services.issue_tokens(user=user).access
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
-def open_payment(buyer, product, quantity: int = 1) -> Payment:  # type: ignore[no-untyped-def]
-    checkout = place(buyer, product, quantity=quantity)
-    return payment_services.create_payment(payer=buyer, checkout_id=checkout.pk, gateway="test")
 
 
 def webhook(event: dict) -> int:
@@ -79,11 +66,11 @@ def test_the_same_event_delivered_eight_times_at_once_is_stored_and_applied_once
     assert_stock_consistent(size)
 
 
-def test_a_double_clicked_confirm_charges_once():
+def test_a_double_clicked_confirm_charges_once(make_auth_client):
     product = make_product(stock=5)
     buyer = UserFactory()
     payment = open_payment(buyer, product)
-    clients = [client_for(buyer) for _ in range(6)]
+    clients = [make_auth_client(buyer) for _ in range(6)]
 
     def click(index: int) -> int:
         return (
@@ -139,9 +126,9 @@ def test_success_racing_the_expiry_sweep_settles_each_checkout_once():
         payment = payments[index // 2]
         with time_machine.travel(moment, tick=False):
             if index % 2:
-                payment_services.record_success(payment_id=payment.pk)
+                settle_services.record_success(payment_id=payment.pk)
                 return "paid"
-            checkout_services.expire_checkout(checkout_id=payment.checkout_id)
+            window.expire_checkout(checkout_id=payment.checkout_id)
             return "expired"
 
     results = race(16, settle)
@@ -160,7 +147,7 @@ def test_two_refunds_racing_for_the_last_of_a_payment_leave_it_never_over_refund
     product = make_product(stock=5)
     buyer = UserFactory()
     payment = open_payment(buyer, product)  # 100.00
-    payment_services.record_success(payment_id=payment.pk)
+    settle_services.record_success(payment_id=payment.pk)
     owner = product.store.owner
 
     def take(index: int) -> str:
@@ -184,7 +171,7 @@ def test_a_buyer_cancelling_while_the_owner_refunds_refunds_at_most_once():
     payments = []
     for _ in range(5):
         payment = open_payment(buyer, product)
-        payment_services.record_success(payment_id=payment.pk)
+        settle_services.record_success(payment_id=payment.pk)
         payments.append(payment)
     owner = product.store.owner
 
@@ -223,10 +210,10 @@ def test_success_racing_the_beat_sweep_settles_each_checkout_once():
     def settle(index: int) -> str:
         with time_machine.travel(moment, tick=False):
             if index < 8:
-                payment_services.record_success(payment_id=payments[index].pk)
+                settle_services.record_success(payment_id=payments[index].pk)
                 return "paid"
             # The sweep skips checkouts a payment holds locked, and takes the rest at once.
-            return f"swept {checkout_services.expire_due_checkouts()}"
+            return f"swept {window.expire_due_checkouts()}"
 
     results = race(10, settle)
 
@@ -245,9 +232,9 @@ def test_collecting_cash_while_the_buyer_cancels_settles_each_order_one_way():
     owner = product.store.owner
     payments = []
     for _ in range(5):
-        checkout = place(buyer, product)
+        checkout = place_checkout(buyer, product)
         payments.append(
-            payment_services.create_payment(
+            create_services.create_payment(
                 payer=buyer, checkout_id=checkout.pk, gateway="cash_on_delivery"
             )
         )
@@ -256,7 +243,7 @@ def test_collecting_cash_while_the_buyer_cancels_settles_each_order_one_way():
         payment = payments[index // 2]
         try:
             if index % 2:
-                payment_services.collect_cash(payment=payment, actor=owner)
+                cash_services.collect_cash(payment=payment, actor=owner)
                 return "collected"
             order = Order.objects.get(checkout_id=payment.checkout_id)
             transitions.change_order_status(order=order, actor=buyer, to_status="cancelled")

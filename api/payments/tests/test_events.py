@@ -8,7 +8,8 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import UserFactory
 from api.asgi import application
 from authentication import services
-from payments.tests.helpers import DECLINED_CARD, GOOD_CARD, place
+from orders.tests.factories import place_checkout
+from payments.tests.helpers import DECLINED_CARD, GOOD_CARD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,7 +18,7 @@ async def test_payment_events_reach_the_buyers_socket():
     @sync_to_async
     def setup() -> tuple[str, int]:
         user = UserFactory(is_email_verified=True)
-        return services.issue_tokens(user=user).access, place(user).pk
+        return services.issue_tokens(user=user).access, place_checkout(user).pk
 
     access, checkout_id = await setup()
     socket = WebsocketCommunicator(

@@ -11,13 +11,13 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from orders.models import Checkout, Order
+from orders.tests.factories import place_checkout
 from payments.models import Payment, PaymentAttempt
 from payments.tests.helpers import (
     DECLINED_CARD,
     NO_FUNDS_CARD,
     confirm,
     create,
-    place,
     stock,
 )
 from products.tests.factories import make_product
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_pay_a_checkout_with_the_test_card_end_to_end(auth_client: APIClient, user):
     product = make_product(stock=5)
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
 
     created = create(auth_client, checkout)
     assert created.status_code == 201, created.content
@@ -60,7 +60,7 @@ def test_a_declined_card_is_402_records_the_attempt_and_commits_nothing(
     auth_client: APIClient, user, card, reason
 ):
     product = make_product(stock=5)
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
     payment_id = create(auth_client, checkout).json()["id"]
 
     declined = confirm(auth_client, payment_id, card)
@@ -81,7 +81,7 @@ def test_a_declined_card_is_402_records_the_attempt_and_commits_nothing(
 
 def test_after_a_decline_another_card_pays_the_same_payment(auth_client: APIClient, user):
     product = make_product(stock=5)
-    checkout = place(user, product)
+    checkout = place_checkout(user, product)
     payment_id = create(auth_client, checkout).json()["id"]
 
     assert confirm(auth_client, payment_id, DECLINED_CARD).status_code == 402
@@ -96,7 +96,7 @@ def test_after_a_decline_another_card_pays_the_same_payment(auth_client: APIClie
 
 
 def test_confirming_a_succeeded_payment_again_charges_nothing(auth_client: APIClient, user):
-    checkout = place(user)
+    checkout = place_checkout(user)
     payment_id = create(auth_client, checkout).json()["id"]
     assert confirm(auth_client, payment_id).status_code == 200
 
@@ -111,7 +111,7 @@ def test_after_the_deadline_create_and_confirm_are_409_checkout_expired(
     auth_client: APIClient, user, make_auth_client
 ):
     product = make_product(stock=5)
-    checkout = place(user, product)
+    checkout = place_checkout(user, product)
     payment_id = create(auth_client, checkout).json()["id"]
 
     with time_machine.travel(checkout.payment_deadline + timedelta(seconds=1), tick=False):
@@ -128,7 +128,7 @@ def test_after_the_deadline_create_and_confirm_are_409_checkout_expired(
 
 
 def test_a_paid_checkout_takes_no_second_payment(auth_client: APIClient, user):
-    checkout = place(user)
+    checkout = place_checkout(user)
     assert confirm(auth_client, create(auth_client, checkout).json()["id"]).status_code == 200
 
     again = create(auth_client, checkout)
@@ -138,7 +138,7 @@ def test_a_paid_checkout_takes_no_second_payment(auth_client: APIClient, user):
 
 
 def test_someone_elses_checkout_or_payment_is_404(auth_client: APIClient, user, make_auth_client):
-    checkout = place(user)
+    checkout = place_checkout(user)
     payment_id = create(auth_client, checkout).json()["id"]
     stranger = make_auth_client(UserFactory())
 
@@ -168,7 +168,7 @@ def test_bad_create_input_is_400_and_stores_nothing(auth_client: APIClient, body
 
 
 def test_a_card_number_that_is_not_digits_is_400(auth_client: APIClient, user):
-    payment_id = create(auth_client, place(user)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user)).json()["id"]
 
     response = auth_client.post(
         "/api/payments/confirm/", {"payment_id": payment_id, "card_number": "4242-4242"}
@@ -181,7 +181,7 @@ def test_a_card_number_that_is_not_digits_is_400(auth_client: APIClient, user):
 def test_the_test_gateway_is_off_unless_enabled(auth_client: APIClient, user, settings):
     settings.PAYMENT_TEST_GATEWAY_ENABLED = False
 
-    response = create(auth_client, place(user))
+    response = create(auth_client, place_checkout(user))
 
     assert response.status_code == 400
     assert response.json()["code"] == "gateway_unavailable"
@@ -196,7 +196,7 @@ def test_gateways_lists_what_is_enabled_here_with_fees(auth_client: APIClient):
 
 
 def test_create_with_the_same_idempotency_key_opens_one_payment(auth_client: APIClient, user):
-    checkout = place(user)
+    checkout = place_checkout(user)
 
     first = create(auth_client, checkout, **{"Idempotency-Key": "pay-1"})
     second = create(auth_client, checkout, **{"Idempotency-Key": "pay-1"})
@@ -212,7 +212,7 @@ def test_events_are_pushed_to_the_buyer(auth_client: APIClient, user, monkeypatc
 
     pushed = []
     monkeypatch.setattr(notify, "push_to_user", lambda uid, kind, data: pushed.append((uid, kind)))
-    payment_id = create(auth_client, place(user)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user)).json()["id"]
 
     confirm(auth_client, payment_id, DECLINED_CARD)
     confirm(auth_client, payment_id)
@@ -221,7 +221,7 @@ def test_events_are_pushed_to_the_buyer(auth_client: APIClient, user, monkeypatc
 
 
 def test_one_failed_email_per_payment_however_many_declines(auth_client: APIClient, user):
-    payment_id = create(auth_client, place(user)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user)).json()["id"]
 
     for _ in range(3):
         confirm(auth_client, payment_id, DECLINED_CARD)
@@ -235,7 +235,7 @@ def test_lists_and_details_within_query_budgets(
     auth_client: APIClient, user, make_auth_client, django_assert_max_num_queries
 ):
     for _ in range(3):
-        payment_id = create(auth_client, place(user)).json()["id"]
+        payment_id = create(auth_client, place_checkout(user)).json()["id"]
         confirm(auth_client, payment_id, DECLINED_CARD)
         confirm(auth_client, payment_id)
 
@@ -253,7 +253,7 @@ def test_the_stores_owner_and_staff_see_the_payment(
     auth_client: APIClient, user, make_auth_client, staff_client
 ):
     product = make_product(stock=5)
-    payment_id = create(auth_client, place(user, product)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user, product)).json()["id"]
     owner = make_auth_client(product.store.owner)
 
     seen_by_owner = owner.get(f"/api/payments/{payment_id}/")
@@ -272,7 +272,7 @@ def test_cash_on_delivery_commits_stock_and_the_owner_collects(
     auth_client: APIClient, user, make_auth_client
 ):
     product = make_product(stock=5)
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
 
     created = create(auth_client, checkout, "cash_on_delivery")
 
@@ -301,7 +301,7 @@ def test_cancelling_an_uncollected_cash_order_restocks_and_closes_the_payment(
     auth_client: APIClient, user
 ):
     product = make_product(stock=5)
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
     payment_id = create(auth_client, checkout, "cash_on_delivery").json()["id"]
     order = Order.objects.get(checkout=checkout)
 
@@ -320,7 +320,7 @@ def test_an_open_payment_is_cancelled_when_the_window_closes(auth_client: APICli
     from payments.tasks import payments_sweep_task
 
     product = make_product(stock=5)
-    checkout = place(user, product)
+    checkout = place_checkout(user, product)
     payment_id = create(auth_client, checkout).json()["id"]
 
     with time_machine.travel(checkout.payment_deadline + timedelta(minutes=1), tick=False):
@@ -338,7 +338,7 @@ def test_an_open_payment_is_cancelled_when_the_window_closes(auth_client: APICli
 def test_a_sibling_payment_is_closed_once_another_paid_the_checkout(auth_client: APIClient, user):
     from payments.tasks import payments_sweep_task
 
-    checkout = place(user)
+    checkout = place_checkout(user)
     first = create(auth_client, checkout).json()["id"]
     second = create(auth_client, checkout).json()["id"]
     assert confirm(auth_client, second).status_code == 200
@@ -350,7 +350,7 @@ def test_a_sibling_payment_is_closed_once_another_paid_the_checkout(auth_client:
 
 
 def test_cash_on_delivery_is_for_one_store(auth_client: APIClient, user):
-    checkout = place(user, make_product(stock=5), make_product(stock=5))
+    checkout = place_checkout(user, make_product(stock=5), make_product(stock=5))
 
     response = create(auth_client, checkout, "cash_on_delivery")
 
@@ -363,15 +363,15 @@ def test_cash_on_delivery_is_for_one_store(auth_client: APIClient, user):
 def test_cash_on_delivery_losing_the_race_with_expiry_leaves_nothing_open(
     auth_client: APIClient, user, monkeypatch
 ):
-    from orders.services import checkout as checkout_services
+    from orders.services import window
 
     product = make_product(stock=5)
-    checkout = place(user, product)
+    checkout = place_checkout(user, product)
 
     def expired_meanwhile(*, checkout_id):  # type: ignore[no-untyped-def]
-        raise checkout_services.LatePaymentOutOfStock()
+        raise window.LatePaymentOutOfStock()
 
-    monkeypatch.setattr(checkout_services, "mark_checkout_paid", expired_meanwhile)
+    monkeypatch.setattr(window, "mark_checkout_paid", expired_meanwhile)
     response = create(auth_client, checkout, "cash_on_delivery")
 
     assert response.status_code == 409
@@ -385,7 +385,7 @@ def test_cancelling_a_paid_order_leaves_a_second_card_payment_for_the_sweep(
 ):
     from payments.tasks import payments_sweep_task
 
-    checkout = place(user)
+    checkout = place_checkout(user)
     first = create(auth_client, checkout).json()["id"]
     second = create(auth_client, checkout).json()["id"]
     assert confirm(auth_client, first).status_code == 200
@@ -409,7 +409,7 @@ def test_a_payment_closed_while_the_provider_created_it_is_cancelled_there_too(
 ):
     from payments.gateways.test import TestGateway
 
-    checkout = place(user)
+    checkout = place_checkout(user)
     real_create = TestGateway.create
 
     def slow_create(self, payment):  # type: ignore[no-untyped-def]

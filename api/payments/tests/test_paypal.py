@@ -16,9 +16,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from orders.models import Checkout, Order
+from orders.tests.factories import place_checkout
 from payments.gateways import paypal as paypal_gateway
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
-from payments.tests.helpers import create, place, stock
+from payments.tests.helpers import create, stock
 from payments.tests.paypal_fake import (
     API_BASE,
     CERT_URL,
@@ -68,7 +69,7 @@ def open_paypal_payment(
 ) -> tuple[Product, Checkout, Payment]:
     """Two units of a 100.00 product, checked out and opened as a PayPal payment."""
     product = product_in(currency)
-    checkout = place(buyer, product, quantity=2)
+    checkout = place_checkout(buyer, product, quantity=2)
     created = create(client, checkout, "paypal")
     assert created.status_code == 201, created.content
     return product, checkout, Payment.objects.get(pk=created.json()["id"])
@@ -125,7 +126,7 @@ def test_create_opens_a_paypal_order_for_the_checkout_amount_and_returns_its_app
     auth_client: APIClient, user: User, paypal: FakePayPal
 ):
     product = product_in("USD")
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
 
     created = create(auth_client, checkout, "paypal")
 
@@ -172,7 +173,7 @@ def test_paypal_is_unavailable_without_credentials(
     auth_client: APIClient, user: User, paypal: FakePayPal, settings: Any
 ):
     settings.PAYPAL_CLIENT_SECRET = ""
-    checkout = place(user, product_in("USD"), quantity=1)
+    checkout = place_checkout(user, product_in("USD"), quantity=1)
 
     refused = create(auth_client, checkout, "paypal")
 
@@ -187,7 +188,7 @@ def test_credentials_paypal_refuses_fail_the_payment_with_502(
 ):
     settings.PAYPAL_CLIENT_SECRET = "not-the-secret"
     product = product_in("USD")
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
 
     failed = create(auth_client, checkout, "paypal")
 
@@ -203,7 +204,7 @@ def test_a_currency_paypal_does_not_take_is_refused_before_anything_is_opened(
     auth_client: APIClient, user: User, paypal: FakePayPal
 ):
     product = make_product(stock=5)  # priced in the store's default currency, SDG
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
     assert checkout.currency == "SDG"
 
     refused = create(auth_client, checkout, "paypal")
@@ -417,7 +418,7 @@ def test_a_token_paypal_keeps_refusing_is_renewed_only_once(
     auth_client: APIClient, user: User, paypal: FakePayPal
 ):
     paypal.refuse_every_token = True
-    checkout = place(user, product_in("USD"), quantity=2)
+    checkout = place_checkout(user, product_in("USD"), quantity=2)
 
     failed = create(auth_client, checkout, "paypal")
 
@@ -577,7 +578,7 @@ def test_a_delivery_that_does_not_verify_is_400_and_stores_nothing(
 def test_a_garbled_paypal_answer_is_502_and_the_payment_failed_not_a_500(
     auth_client: APIClient, user: User, paypal: FakePayPal, monkeypatch: Any, answer: Any
 ):
-    checkout = place(user, product_in("USD"), quantity=2)
+    checkout = place_checkout(user, product_in("USD"), quantity=2)
     garbled = httpx.Client(transport=httpx.MockTransport(lambda request: answer))
     monkeypatch.setattr(paypal_gateway, "http_client", garbled)
 

@@ -11,10 +11,11 @@ from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from orders.models import Checkout, Order
-from orders.services import checkout as checkout_services
+from orders.services import window
+from orders.tests.factories import place_checkout
 from payments.gateways.test import TestGateway
 from payments.models import Payment, Refund
-from payments.tests.helpers import confirm, create, place, signed_webhook, stock
+from payments.tests.helpers import confirm, create, signed_webhook, stock
 from products.models import StockMovement
 from products.tests.factories import make_product
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def paid(client: APIClient, user, *products, quantity: int = 1) -> Payment:
-    checkout = place(user, *products, quantity=quantity)
+    checkout = place_checkout(user, *products, quantity=quantity)
     payment_id = create(client, checkout).json()["id"]
     assert confirm(client, payment_id).status_code == 200
     return Payment.objects.get(pk=payment_id)
@@ -155,7 +156,7 @@ def test_an_owner_refunds_only_their_own_stores_order(
 
 def test_an_open_payment_is_not_refundable(auth_client: APIClient, user, make_auth_client):
     product = make_product(stock=5)
-    payment_id = create(auth_client, place(user, product)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user, product)).json()["id"]
 
     response = refund(
         make_auth_client(product.store.owner), Payment.objects.get(pk=payment_id), "1.00"
@@ -288,11 +289,11 @@ def test_a_late_payment_with_the_stock_still_free_pays_the_checkout(
     auth_client: APIClient, user, api_client: APIClient
 ):
     product = make_product(stock=5)
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
     payment_id = create(auth_client, checkout).json()["id"]
 
     with time_machine.travel(checkout.payment_deadline + timedelta(minutes=2), tick=False):
-        checkout_services.expire_due_checkouts()
+        window.expire_due_checkouts()
         assert stock(product) == (5, 0)
         response = signed_webhook(
             api_client,
@@ -311,12 +312,12 @@ def test_a_late_payment_with_the_stock_gone_is_refunded_in_full_and_the_buyer_to
     auth_client: APIClient, user, api_client: APIClient
 ):
     product = make_product(stock=2)
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
     payment_id = create(auth_client, checkout).json()["id"]
 
     with time_machine.travel(checkout.payment_deadline + timedelta(minutes=2), tick=False):
-        checkout_services.expire_due_checkouts()
-        place(UserFactory(), product, quantity=2)  # someone else takes the stock
+        window.expire_due_checkouts()
+        place_checkout(UserFactory(), product, quantity=2)  # someone else takes the stock
         response = signed_webhook(
             api_client,
             {"id": "evt_late", "type": "payment.succeeded", "data": {"payment_id": payment_id}},
@@ -338,7 +339,7 @@ def test_a_second_payment_for_a_paid_checkout_is_refunded_as_a_duplicate(
     auth_client: APIClient, user, api_client: APIClient
 ):
     product = make_product(stock=5)
-    checkout = place(user, product)
+    checkout = place_checkout(user, product)
     first = create(auth_client, checkout).json()["id"]
     second = create(auth_client, checkout).json()["id"]
     assert confirm(auth_client, first).status_code == 200
@@ -362,7 +363,7 @@ def test_an_order_cancelled_before_payment_cannot_be_refunded_or_restocked(
     auth_client: APIClient, user, make_auth_client, staff_client
 ):
     cancelled_early, paid_for = make_product(stock=5), make_product(stock=5)
-    checkout = place(user, cancelled_early, paid_for)
+    checkout = place_checkout(user, cancelled_early, paid_for)
     early = Order.objects.get(checkout=checkout, store=cancelled_early.store)
     assert (
         auth_client.put(f"/api/orders/{early.pk}/status/", {"status": "cancelled"}).status_code
@@ -390,7 +391,7 @@ def test_staff_refund_a_late_payment_whose_automatic_refund_failed(
     auth_client: APIClient, user, api_client: APIClient, staff_client, monkeypatch
 ):
     product = make_product(stock=2)
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
     payment_id = create(auth_client, checkout).json()["id"]
 
     def refused(self, payment, refund):  # type: ignore[no-untyped-def]
@@ -399,8 +400,8 @@ def test_staff_refund_a_late_payment_whose_automatic_refund_failed(
         return GatewayResult(status="failed", message="card closed")
 
     with time_machine.travel(checkout.payment_deadline + timedelta(minutes=2), tick=False):
-        checkout_services.expire_due_checkouts()
-        place(UserFactory(), product, quantity=2)
+        window.expire_due_checkouts()
+        place_checkout(UserFactory(), product, quantity=2)
         monkeypatch.setattr(TestGateway, "refund", refused)
         signed_webhook(
             api_client,
@@ -470,7 +471,7 @@ def test_a_co_seller_sees_only_their_own_refunds_on_a_shared_payment(
 def test_a_payment_for_a_cancelled_checkout_is_refunded_as_a_cancellation(
     auth_client: APIClient, user, api_client: APIClient
 ):
-    checkout = place(user)
+    checkout = place_checkout(user)
     payment_id = create(auth_client, checkout).json()["id"]
     order = Order.objects.get(checkout=checkout)
     auth_client.put(f"/api/orders/{order.pk}/status/", {"status": "cancelled"})

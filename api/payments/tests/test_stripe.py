@@ -12,11 +12,12 @@ import time_machine
 from rest_framework.test import APIClient
 
 from orders.models import Checkout, Order
+from orders.tests.factories import place_checkout
 from payments.gateways import stripe as stripe_gateway
 from payments.gateways import to_minor_units
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
-from payments.services.payments import expire_payment
-from payments.tests.helpers import create, place, stock
+from payments.services.expiry import expire_payment
+from payments.tests.helpers import create, stock
 from payments.tests.stripe_fake import SECRET_KEY, WEBHOOK_SECRET, FakeStripe, sign
 from products.models import Product
 from products.tests.factories import make_product
@@ -77,7 +78,7 @@ def payment(
     auth_client: APIClient, user: Any, product: Product, stripe_fake: FakeStripe
 ) -> Payment:
     """A Stripe payment of 200.00 SDG (two units), its intent open at Stripe."""
-    created = create(auth_client, place(user, product, quantity=2), "stripe")
+    created = create(auth_client, place_checkout(user, product, quantity=2), "stripe")
     assert created.status_code == 201, created.content
     return Payment.objects.get(pk=created.json()["id"])
 
@@ -88,7 +89,7 @@ def payment(
 def test_create_opens_an_intent_for_the_checkout_total_in_minor_units(
     auth_client: APIClient, user: Any, product: Product, stripe_fake: FakeStripe
 ):
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
 
     created = create(auth_client, checkout, "stripe")
 
@@ -114,7 +115,7 @@ def test_stripe_is_off_without_a_secret_key(
 ):
     settings.STRIPE_SECRET_KEY = ""
 
-    response = create(auth_client, place(user), "stripe")
+    response = create(auth_client, place_checkout(user), "stripe")
 
     assert response.status_code == 400
     assert response.json()["code"] == "gateway_unavailable"
@@ -124,7 +125,7 @@ def test_stripe_is_off_without_a_secret_key(
 def test_stripe_unreachable_on_create_is_502_and_the_payment_is_failed(
     auth_client: APIClient, user: Any, product: Product, stripe_fake: FakeStripe
 ):
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
     stripe_fake.drop_next(3)  # the first try and the SDK's two retries
 
     response = create(auth_client, checkout, "stripe")
@@ -146,7 +147,7 @@ def test_a_dropped_connection_is_retried_with_the_same_key_and_opens_one_intent(
 ):
     stripe_fake.drop_next(1)
 
-    response = create(auth_client, place(user), "stripe")
+    response = create(auth_client, place_checkout(user), "stripe")
 
     assert response.status_code == 201, response.content
     tries = stripe_fake.calls("POST", "/v1/payment_intents")
@@ -160,7 +161,7 @@ def test_a_stripe_500_is_retried_with_the_same_key_and_opens_one_intent(
 ):
     stripe_fake.fail_next(500)
 
-    response = create(auth_client, place(user), "stripe")
+    response = create(auth_client, place_checkout(user), "stripe")
 
     assert response.status_code == 201, response.content
     tries = stripe_fake.calls("POST", "/v1/payment_intents")
@@ -174,7 +175,7 @@ def test_a_rejected_secret_key_is_502_and_not_retried(
 ):
     settings.STRIPE_SECRET_KEY = "sk_test_revoked_key_000000000000"
 
-    response = create(auth_client, place(user), "stripe")
+    response = create(auth_client, place_checkout(user), "stripe")
 
     assert response.status_code == 502
     assert response.json()["code"] == "payment_gateway_error"
@@ -281,7 +282,7 @@ def test_without_a_return_url_intents_never_redirect_so_a_server_confirm_works(
     auth_client: APIClient, user: Any, stripe_fake: FakeStripe, settings: Any
 ):
     settings.STRIPE_RETURN_URL = ""
-    payment_id = create(auth_client, place(user), "stripe").json()["id"]
+    payment_id = create(auth_client, place_checkout(user), "stripe").json()["id"]
 
     paid = confirm(auth_client, payment_id, "pm_card_visa")
 

@@ -8,9 +8,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from orders.models import Checkout
+from orders.tests.factories import place_checkout
 from payments.models import Payment, WebhookEvent
 from payments.services import webhooks
-from payments.tests.helpers import create, place, signed_webhook
+from payments.tests.helpers import create, signed_webhook
 from products.models import Size
 from products.tests.factories import make_product
 
@@ -24,7 +25,7 @@ def event(payment_id: int, kind: str = "payment.succeeded", event_id: str = "evt
 @pytest.fixture
 def payment(auth_client: APIClient, user) -> Payment:
     product = make_product(stock=5)
-    checkout = place(user, product, quantity=2)
+    checkout = place_checkout(user, product, quantity=2)
     return Payment.objects.get(pk=create(auth_client, checkout).json()["id"])
 
 
@@ -232,7 +233,7 @@ def test_payment_flows_log_no_card_numbers_or_secrets(
 
     from payments.tests.helpers import DECLINED_CARD, GOOD_CARD, confirm
 
-    payment_id = create(auth_client, place(user)).json()["id"]
+    payment_id = create(auth_client, place_checkout(user)).json()["id"]
     confirm(auth_client, payment_id, DECLINED_CARD)
     confirm(auth_client, payment_id, GOOD_CARD)
     signed_webhook(api_client, event(payment_id, event_id="evt_logged"))

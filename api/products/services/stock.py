@@ -13,12 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import User
 from products.exceptions import OutOfStock, StockBelowReserved
 from products.models import Reservation, Size, StockMovement
+from products.selectors import size_on_sale
 
 logger = logging.getLogger(__name__)
 
@@ -200,16 +201,10 @@ def reserve_stock(
     with transaction.atomic(savepoint=False):
         lock_sizes(size_ids)
         release_expired_reservations(size_ids=size_ids, sizes_locked=True)
-        on_sale = Q(
-            deleted_at__isnull=True,
-            product__deleted_at__isnull=True,
-            product__store__is_active=True,
-            product__store__deleted_at__isnull=True,
-        )
         rows = {
             pk: (on_hand - reserved if sellable else 0)
             for pk, on_hand, reserved, sellable in Size.objects.filter(pk__in=size_ids)
-            .annotate(sellable=Case(When(on_sale, then=Value(True)), default=Value(False)))
+            .annotate(sellable=Case(When(size_on_sale(), then=Value(True)), default=Value(False)))
             .values_list("pk", "on_hand", "reserved", "sellable")
         }
         short = [

@@ -8,11 +8,6 @@ from stores.models import Store
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def test_demo_data_builds_a_consistent_catalogue(settings, capsys):
     settings.DEBUG = True
 

@@ -15,11 +15,6 @@ from products.tests.factories import make_category, make_product
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def latest_changes(product) -> list[dict]:
     return product.versions.order_by("-number").first().changes
 

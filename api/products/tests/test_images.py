@@ -11,11 +11,6 @@ from stores.tests.factories import OwnerFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def png(name="p.png") -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", (2400, 1200), (200, 40, 40)).save(buffer, format="PNG")

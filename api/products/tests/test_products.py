@@ -13,11 +13,6 @@ from stores.tests.factories import OwnerFactory, StoreFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-
-
 def create_body(store, **extra):
     return {
         "store_id": store.pk,

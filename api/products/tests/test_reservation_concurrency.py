@@ -1,62 +1,39 @@
 """Real parallel connections on MariaDB: buyers racing for the same stock."""
 
 import random
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError, connection, connections
-from django.db.models import Sum
+from django.db import OperationalError
 from django.utils import timezone
 
+from core.tests.concurrency import race
 from products.exceptions import OutOfStock
-from products.models import Reservation, Size, StockMovement
+from products.models import Reservation
 from products.services import stock
 from products.services.stock import StockRequest
 from products.tests.factories import make_product
+from products.tests.helpers import assert_stock_consistent
 
 pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "mysql", reason="needs real parallel connections (MariaDB tier)"
-    ),
+    pytest.mark.mariadb,
     pytest.mark.django_db(transaction=True),
 ]
 
 
 def run_in_threads(count: int, work) -> list[str]:  # type: ignore[no-untyped-def]
-    start = threading.Barrier(count)
-    outcomes: list[str] = []
+    """Each racer's outcome: ok, out_of_stock, or the database error (a deadlock) it hit."""
 
-    def runner(index: int) -> None:
+    def outcome(index: int) -> str:
         try:
-            start.wait(timeout=20)
             work(index)
-            outcomes.append("ok")
         except OutOfStock:
-            outcomes.append("out_of_stock")
-        except OperationalError as exc:  # a deadlock would surface here
-            outcomes.append(f"db_error {exc.args[0]}")
-        finally:
-            connections.close_all()
+            return "out_of_stock"
+        except OperationalError as exc:
+            return f"db_error {exc.args[0]}"
+        return "ok"
 
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
-
-
-def assert_consistent(*sizes: Size) -> None:
-    for size in sizes:
-        size.refresh_from_db()
-        assert 0 <= size.reserved <= size.on_hand
-        totals = StockMovement.objects.filter(size=size).aggregate(
-            on_hand=Sum("on_hand_delta"), reserved=Sum("reserved_delta")
-        )
-        assert (totals["on_hand"], totals["reserved"]) == (size.on_hand, size.reserved)
-        held = Reservation.objects.filter(size=size, status="active").aggregate(t=Sum("quantity"))
-        assert (held["t"] or 0) == size.reserved
+    return race(count, outcome)
 
 
 def test_fifty_buyers_race_for_ten_units():
@@ -72,7 +49,7 @@ def test_fifty_buyers_race_for_ten_units():
 
     assert outcomes.count("ok") == 10
     assert outcomes.count("out_of_stock") == 40
-    assert_consistent(size)
+    assert_stock_consistent(size)
     assert size.reserved == 10
 
 
@@ -90,7 +67,7 @@ def test_carts_locking_in_opposite_orders_do_not_deadlock():
     outcomes = run_in_threads(12, buy)
 
     assert outcomes == ["ok"] * 12
-    assert_consistent(first, second)
+    assert_stock_consistent(first, second)
     assert (first.reserved, second.reserved) == (60, 60)
 
 
@@ -111,7 +88,7 @@ def test_sales_and_releases_racing_keep_the_counters_right():
     outcomes = run_in_threads(40, settle)
 
     assert outcomes == ["ok"] * 40
-    assert_consistent(size)
+    assert_stock_consistent(size)
     committed = Reservation.objects.filter(status="committed").count()
     released = Reservation.objects.filter(status="released").count()
     assert committed + released == 20

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from orders.models import Checkout
-from orders.services import checkout as checkout_services
+from orders.services import window
 
 
 class Command(BaseCommand):
@@ -20,5 +20,5 @@ class Command(BaseCommand):
             ).count()
             self.stdout.write(f"{due} checkout(s) would expire.")
             return
-        count = checkout_services.expire_due_checkouts()
+        count = window.expire_due_checkouts()
         self.stdout.write(self.style.SUCCESS(f"{count} checkout(s) expired."))
