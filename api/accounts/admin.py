@@ -99,6 +99,7 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(ActivityLog)
 class ActivityLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    allow_delete = True
     list_display = ("created_at", "user", "action", "ip_address")
     list_filter = ("action",)
     search_fields = ("user__email", "ip_address")
@@ -109,6 +110,7 @@ class ActivityLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(OneTimeCode)
 class OneTimeCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    allow_delete = True
     """Codes are visible for support (was one sent? is it locked?) but never their value."""
 
     list_display = ("user", "purpose", "created_at", "expires_at", "attempts", "used_at")

@@ -17,6 +17,7 @@ from accounts.serializers import (
     ProfileUpdateSerializer,
     UserSerializer,
 )
+from core.apis import request_user
 from core.clients import ClientInfo
 from core.openapi import error_responses
 from core.permissions import FirstPartyOnly
@@ -36,7 +37,7 @@ class MeApi(APIView):
 
     @extend_schema(tags=["accounts"], summary="Your profile", responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user, context={"request": request}).data)
+        return Response(UserSerializer(request_user(request), context={"request": request}).data)
 
     @extend_schema(
         tags=["accounts"],
@@ -50,9 +51,10 @@ class MeApi(APIView):
     def patch(self, request: Request) -> Response:
         data = ProfileUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
         user = services.update_profile(
-            user=request.user, data=data.validated_data, client=ClientInfo.from_request(request)
+            user=request_user(request),
+            data=data.validated_data,
+            client=ClientInfo.from_request(request),
         )
         return Response(UserSerializer(user, context={"request": request}).data)
 
@@ -65,10 +67,9 @@ class MeApi(APIView):
     def delete(self, request: Request) -> Response:
         data = AccountDeleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
         code = data.validated_data["code"]
         services.delete_account(
-            user=request.user, code=code, client=ClientInfo.from_request(request)
+            user=request_user(request), code=code, client=ClientInfo.from_request(request)
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -88,9 +89,8 @@ class EmailChangeApi(APIView):
     def post(self, request: Request) -> Response:
         data = EmailChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
         services.request_email_change(
-            user=request.user,
+            user=request_user(request),
             new_email=data.validated_data["new_email"],
             client=ClientInfo.from_request(request),
         )
@@ -111,9 +111,8 @@ class EmailChangeConfirmApi(APIView):
     def post(self, request: Request) -> Response:
         data = EmailChangeConfirmSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
         user = services.confirm_email_change(
-            user=request.user,
+            user=request_user(request),
             code=data.validated_data["code"],
             client=ClientInfo.from_request(request),
         )

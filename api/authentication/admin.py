@@ -6,6 +6,7 @@ from core.admin import ReadOnlyAdminMixin
 
 @admin.register(ExternalIdentity)
 class ExternalIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    allow_delete = True  # staff unlink a Google account
     list_display = ("user", "provider", "email", "created_at", "last_login_at")
     list_filter = ("provider",)
     search_fields = ("user__email", "email", "subject")

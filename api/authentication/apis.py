@@ -28,6 +28,7 @@ from authentication.serializers import (
     TokensSerializer,
     VerifyEmailSerializer,
 )
+from core.apis import request_user
 from core.clients import ClientInfo
 from core.openapi import error_responses
 from core.permissions import FirstPartyOnly
@@ -172,9 +173,8 @@ class LogoutApi(APIView):
     def post(self, request: Request) -> Response:
         data = RefreshSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
         services.logout(
-            user=request.user,
+            user=request_user(request),
             token=data.validated_data["refresh"],
             client=ClientInfo.from_request(request),
         )
@@ -258,9 +258,10 @@ class PasswordChangeApi(APIView):
     def post(self, request: Request) -> Response:
         data = PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
         pair = services.change_password(
-            user=request.user, **data.validated_data, client=ClientInfo.from_request(request)
+            user=request_user(request),
+            **data.validated_data,
+            client=ClientInfo.from_request(request),
         )
         return Response({"access": pair.access, "refresh": pair.refresh})
 
@@ -279,9 +280,8 @@ class OtpRequestApi(APIView):
     def post(self, request: Request) -> Response:
         data = OtpRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
         services.request_code(
-            user=request.user,
+            user=request_user(request),
             purpose=data.validated_data["purpose"],
             client=ClientInfo.from_request(request),
         )

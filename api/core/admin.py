@@ -11,7 +11,13 @@ class ReadOnlyAdminMixin:
     the services, so the admin can't skip a check the API enforces), never add, edit or delete
     them in a form. The change page shows every field read-only, with no Save button.
     Works on inlines too.
+
+    ``allow_delete = True`` keeps deleting for rows that hang off a user by CASCADE (an
+    activity log, codes, keys): the admin refuses to delete a user while any of its cascaded
+    models denies deletion.
     """
+
+    allow_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -20,11 +26,12 @@ class ReadOnlyAdminMixin:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return self.allow_delete and super().has_delete_permission(request, obj)  # type: ignore[misc]
 
 
 @admin.register(IdempotencyKey)
 class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    allow_delete = True
     list_display = ("key", "user", "method", "path", "status", "response_status", "created_at")
     list_filter = ("status", "method")
     search_fields = ("key", "path", "user__email")

@@ -6,7 +6,7 @@ from celery import Task, shared_task
 from django.utils import timezone
 
 from core import idempotency
-from core.realtime import push_to_user
+from notifications.events import push_to_user
 from ops.models import WorkerCheck
 
 logger = logging.getLogger(__name__)
@@ -32,3 +32,16 @@ def purge_expired_idempotency_keys() -> int:
     deleted = idempotency.purge_expired_idempotency_keys()
     logger.info("purged %d expired idempotency keys", deleted)
     return deleted
+
+
+# Compatibility note: before the ops app these tasks were "core.tasks.complete_worker_check" and
+# "core.tasks.purge_expired_idempotency_keys"; messages queued under those names by a deployment
+# being replaced still run. The aliases can go once no broker holds such a message.
+@shared_task(name="core.tasks.complete_worker_check")
+def complete_worker_check_previous_name(*, check_id: str) -> None:
+    complete_worker_check.run(check_id=check_id)
+
+
+@shared_task(name="core.tasks.purge_expired_idempotency_keys")
+def purge_expired_idempotency_keys_previous_name() -> int:
+    return purge_expired_idempotency_keys.run()

@@ -4,9 +4,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from core.apis import paginate, request_user
 from core.openapi import paginated
-from core.pagination import PageNumberPagination
 from stores import selectors, services
 from stores.serializers import NearQuerySerializer, StoreInputSerializer, StoreSerializer
 
@@ -34,9 +33,7 @@ class StoreListCreateApi(APIView):
         stores = selectors.list_stores(
             near=query.validated_data.get("near"), radius_km=query.validated_data.get("radius_km")
         )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(stores, request, view=self)
-        return paginator.get_paginated_response(StoreSerializer(page, many=True).data)
+        return paginate(request, self, stores, StoreSerializer)
 
     @extend_schema(
         tags=TAGS,
@@ -47,8 +44,7 @@ class StoreListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = StoreInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
-        store = services.create_store(owner=request.user, data=data.validated_data)
+        store = services.create_store(owner=request_user(request), data=data.validated_data)
         return Response(StoreSerializer(store).data, status=status.HTTP_201_CREATED)
 
 
@@ -69,13 +65,13 @@ class StoreDetailApi(APIView):
         store = selectors.get_public_store(store_id=store_id)
         data = StoreInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        assert isinstance(request.user, User)
-        store = services.update_store(store=store, user=request.user, data=data.validated_data)
+        store = services.update_store(
+            store=store, user=request_user(request), data=data.validated_data
+        )
         return Response(StoreSerializer(store).data)
 
     @extend_schema(tags=TAGS, summary="Close your store", responses={204: None})
     def delete(self, request: Request, store_id: int) -> Response:
         store = selectors.get_public_store(store_id=store_id)
-        assert isinstance(request.user, User)
-        services.delete_store(store=store, user=request.user)
+        services.delete_store(store=store, user=request_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -93,3 +93,23 @@ def test_admin_user_page_shows_profile_and_recent_activity(client):
         "/admin/oauth2_provider/application/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_staff_can_delete_a_user_with_activity_codes_and_a_google_link(client):
+    """The read-only admins of rows that hang off a user by CASCADE keep deleting on: the admin
+    refuses to delete a user while any cascaded model denies it."""
+    from accounts.models import ActivityLog, OneTimeCode
+    from accounts.services import issue_code, record_activity
+    from authentication.models import ExternalIdentity
+
+    admin = User.objects.create_superuser("boss@example.com", password=DEFAULT_PASSWORD)
+    leaving = UserFactory()
+    record_activity(user=leaving, action=ActivityLog.Action.LOGIN)
+    issue_code(user=leaving, purpose=OneTimeCode.Purpose.PASSWORD_RESET)
+    ExternalIdentity.objects.create(user=leaving, provider="google", subject="1", email="x@y.z")
+    client.force_login(admin)
+
+    response = client.post(f"/admin/accounts/user/{leaving.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=leaving.pk).exists()

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from django.db import transaction
 
 from accounts.models import User
-from core.exceptions import Conflict
-from core.realtime import push_to_user
+from core.exceptions import ApplicationError, Conflict
+from notifications.events import push_to_user
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import locks
 from orders.services.notify import email_order_status
@@ -43,6 +43,8 @@ def paid_order_cancelled_handlers() -> list[PaidOrderCancelledHandler]:
 
 
 def paid_order_cancelled(order: Order, actor: User | None) -> None:
+    if not _paid_order_cancelled:  # pragma: no cover - orders.E001 stops such a start first
+        raise ApplicationError("Paid orders can't be cancelled: nothing would refund them.")
     for handler in _paid_order_cancelled:
         handler(order, actor)
 

@@ -116,7 +116,7 @@ def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
         payment.provider_reference = result.reference
         payment.client_secret = result.client_secret
         payment.approval_url = result.approval_url
-        if result.status == Payment.Status.REQUIRES_ACTION:
+        if result.status == Payment.Status.REQUIRES_ACTION and payment.status in Payment.OPEN:
             payment.move_to(result.status)
         payment.save()
         record_attempt(payment, PaymentAttempt.Action.CREATE, result)

@@ -3,7 +3,7 @@
 from accounts.models import User
 from orders.tests.factories import place_checkout
 from payments.models import Payment
-from payments.services import create, settle
+from payments.services import create
 from products.models import Product
 
 
@@ -13,9 +13,3 @@ def open_payment(
     """A new checkout and its payment, not yet confirmed."""
     checkout = place_checkout(buyer, *products, quantity=quantity)
     return create.create_payment(payer=buyer, checkout_id=checkout.pk, gateway=gateway)
-
-
-def succeeded_payment(buyer: User, *products: Product, quantity: int = 1) -> Payment:
-    """A payment whose money arrived: its checkout is paid."""
-    payment = open_payment(buyer, *products, quantity=quantity)
-    return settle.record_success(payment_id=payment.pk)
