@@ -19,7 +19,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 \
 	  if "$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then \
 	    echo "$$p"; break; fi; done)
 
-.PHONY: help run test test-fast test-services lint format check-deploy install install-dev superuser clean
+.PHONY: help run test test-fast test-services lint format check-deploy install install-dev install-services superuser clean
 
 help:
 	@echo "make run            install, migrate, demo data, start web + worker + beat (Ctrl-C stops)"
@@ -44,10 +44,32 @@ $(VENV)/.installed-dev: $(BIN)/python requirements/*.txt
 install-dev: $(VENV)/.installed-dev
 install: install-dev
 
+# The MySQL/MariaDB driver (real-services tier only) compiles against the MariaDB client
+# headers: when they are missing, say exactly what to install instead of a compiler trace.
+$(VENV)/.installed-services: $(VENV)/.installed-dev requirements/mysql.txt
+	@if ! $(BIN)/python -c "import MySQLdb" 2>/dev/null; then \
+	  if ! pkg-config --exists mariadb 2>/dev/null && ! pkg-config --exists mysqlclient 2>/dev/null; then \
+	    echo ""; \
+	    echo "  The real-services tier (MySQL/MariaDB) needs the mysqlclient driver, which compiles"; \
+	    echo "  against the MariaDB client headers. Install them, then run this again:"; \
+	    echo "    Debian/Ubuntu: sudo apt-get install libmariadb-dev pkg-config build-essential"; \
+	    echo "    Fedora:        sudo dnf install mariadb-connector-c-devel pkgconf gcc"; \
+	    echo "    macOS:         brew install mariadb-connector-c pkg-config"; \
+	    echo "  (make run and make test need none of this: they run on SQLite.)"; \
+	    echo ""; exit 1; \
+	  fi; \
+	  $(BIN)/pip install --quiet -r requirements/mysql.txt; \
+	fi
+	@touch $@
+
+install-services: $(VENV)/.installed-services
+
 # Local development runs with DEBUG on unless the environment or .env says otherwise.
 run superuser: export DEBUG ?= true
 
+# On MySQL/MariaDB when DATABASE_URL or DB_NAME says so (the driver is installed then).
 run: install-dev
+	@if [ -n "$${DB_NAME:-}" ] || [[ "$${DATABASE_URL:-}" == mysql* ]]; then $(MAKE) --no-print-directory install-services; fi
 	$(MANAGE) migrate --noinput
 	@if ($(MANAGE) help demo_data) >/dev/null 2>&1; then $(MANAGE) demo_data --if-empty; fi
 	@echo ""
@@ -57,7 +79,11 @@ run: install-dev
 	@echo "  Admin        http://$(HOST):$(SUDAMALL_PORT)/admin/   (demo staff: admin@sudamall.local / sudamall-demo)"
 	@echo "  Health       http://$(HOST):$(SUDAMALL_PORT)/health/  and /ready/"
 	@echo ""
-	HOST=$(HOST) SUDAMALL_PORT=$(SUDAMALL_PORT) $(BIN)/honcho -f Procfile start
+	@# honcho SIGKILLs what is still running 5 s after Ctrl-C; the worker's warm shutdown (finish
+	@# the task in hand, then stop polling the SQLite broker) can take longer: give it 30.
+	HOST=$(HOST) SUDAMALL_PORT=$(SUDAMALL_PORT) $(BIN)/python -c \
+		"import honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 30; honcho.command.main()" \
+		-f Procfile start
 
 superuser: install-dev
 	$(MANAGE) createsuperuser
@@ -76,7 +102,7 @@ test-fast: install-dev
 
 # The suite on every core, then the integration tests one at a time: they start whole stacks on
 # shared Redis indexes.
-test-services: install-dev
+test-services: install-services
 	export DATABASE_URL=$${DATABASE_URL:-$(SERVICES_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(SERVICES_REDIS_URL)}; \
 		$(BIN)/pytest $(XDIST) --dist worksteal -m "not integration" $(PYTEST_ARGS) && \
 		$(BIN)/pytest -m integration $(PYTEST_ARGS)

@@ -1,11 +1,11 @@
-"""Outgoing email: the console in development, SMTP otherwise (``EMAIL_*``)."""
+"""Outgoing email: readable log lines in development, SMTP otherwise (``EMAIL_*``)."""
 
 from api.settings.environment import DEBUG, VAR_DIR, env, misconfigured
 
-# The console backend prints one-time codes: only ever the default in development.
+# The development backend logs one-time codes: only ever the default with DEBUG on.
 EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
+    default="notifications.email_backends.LogEmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )

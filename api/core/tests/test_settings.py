@@ -20,6 +20,20 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in {"PATH", "HOME", "LANG", "TMPDIR"}}
 
 
+def with_python_path(tmp_path: Path, *, mysql_driver: bool) -> str:
+    """A PYTHONPATH on which the MySQL driver is importable or not, whatever this venv holds:
+    the embedded default's venv has none (it needs no C toolchain), the services tier's has one.
+    Settings only look the driver up; a stand-in package is enough for them."""
+    extra = tmp_path / ("with-mysqldb" if mysql_driver else "without-mysqldb")
+    extra.mkdir(exist_ok=True)
+    if mysql_driver:
+        (extra / "MySQLdb").mkdir(exist_ok=True)
+        (extra / "MySQLdb" / "__init__.py").write_text("")
+    else:  # a None entry makes importlib.util.find_spec report the module missing
+        (extra / "sitecustomize.py").write_text("import sys\nsys.modules['MySQLdb'] = None\n")
+    return f"{extra}{os.pathsep}{API_DIR}"
+
+
 def settings_in_fresh_process(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     script = (
         "import json; from django.conf import settings as s;"
@@ -70,6 +84,7 @@ def test_real_services_from_database_url_and_redis_url(tmp_path: Path):
             DEBUG="true",
             DATABASE_URL="mysql://shop:pw@db.internal:3306/sudamall",
             REDIS_URL="redis://cache.internal:6379/2",
+            PYTHONPATH=with_python_path(tmp_path, mysql_driver=True),
         )
     )
 
@@ -95,6 +110,7 @@ def test_original_readme_db_variables_select_mysql(tmp_path: Path):
             DB_PASSWORD="pw",
             DB_HOST="mysql",
             DB_PORT="3307",
+            PYTHONPATH=with_python_path(tmp_path, mysql_driver=True),
         )
     )
 
@@ -174,6 +190,20 @@ def test_an_integration_switched_on_but_unusable_stops_the_start(tmp_path: Path,
     assert says in completed.stderr
 
 
+@pytest.mark.parametrize(
+    "env", [{"DATABASE_URL": "mysql://shop:pw@db.internal:3306/sudamall"}, {"DB_NAME": "shop"}]
+)
+def test_mysql_without_its_driver_says_what_to_install(tmp_path: Path, env):
+    completed = settings_in_fresh_process(
+        tmp_path, DEBUG="true", PYTHONPATH=with_python_path(tmp_path, mysql_driver=False), **env
+    )
+
+    assert completed.returncode != 0
+    assert "mysqlclient is missing" in completed.stderr
+    assert "apt-get install libmariadb-dev pkg-config build-essential" in completed.stderr
+    assert "requirements/mysql.txt" in completed.stderr
+
+
 def test_empty_variables_count_as_unset(tmp_path: Path):
     """The Makefile's test targets blank the service variables to force the embedded default."""
     s = loaded(
@@ -184,3 +214,42 @@ def test_empty_variables_count_as_unset(tmp_path: Path):
 
     assert s["db"]["ENGINE"] == "django.db.backends.sqlite3"
     assert s["broker"].startswith("sqla+sqlite:///")
+
+
+@pytest.mark.parametrize(
+    ("debug", "origin", "allowed"),
+    [
+        ("true", "http://localhost:3000", True),
+        ("true", "http://127.0.0.1:5173", True),
+        ("true", "http://localhost", True),
+        ("true", "https://localhost.evil.com", False),
+        ("true", "http://192.168.1.5:3000", False),
+        ("false", "http://localhost:3000", False),
+    ],
+)
+def test_local_spas_may_call_the_api_only_in_development(tmp_path: Path, debug, origin, allowed):
+    script = (
+        "import re, sys; from django.conf import settings as s;"
+        f"print(any(re.match(p, {origin!r}) for p in s.CORS_ALLOWED_ORIGIN_REGEXES)"
+        f" or {origin!r} in s.CORS_ALLOWED_ORIGINS)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env={
+            **clean_env(),
+            "PYTHONPATH": str(API_DIR),
+            "DJANGO_READ_DOT_ENV_FILE": "false",
+            "DJANGO_SETTINGS_MODULE": "api.settings",
+            "SUDAMALL_VAR_DIR": str(tmp_path / "var"),
+            "LOG_TO_FILE": "false",
+            "DEBUG": debug,
+            "SECRET_KEY": LONG_KEY,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == str(allowed)

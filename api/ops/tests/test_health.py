@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import os
 import subprocess
@@ -87,10 +88,22 @@ def _ready_in_fresh_process(tmp_path: Path, **env: str) -> tuple[int, dict]:
 
 
 @pytest.mark.slow  # a new process
-def test_ready_is_503_naming_the_database_when_it_is_unreachable(tmp_path: Path):
-    status, body = _ready_in_fresh_process(
-        tmp_path, DATABASE_URL="mysql://sudamall:secret-pw@127.0.0.1:1/sudamall"
-    )
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param(
+            "mysql://sudamall:secret-pw@127.0.0.1:1/sudamall",
+            marks=pytest.mark.skipif(
+                importlib.util.find_spec("MySQLdb") is None,
+                reason="the MySQL driver belongs to the real-services tier",
+            ),
+            id="mysql",
+        ),
+        pytest.param("sqlite:////nonexistent-secret-pw/db.sqlite3", id="sqlite"),
+    ],
+)
+def test_ready_is_503_naming_the_database_when_it_is_unreachable(tmp_path: Path, url: str):
+    status, body = _ready_in_fresh_process(tmp_path, DATABASE_URL=url)
 
     assert status == 503
     assert body["details"]["checks"] == {"database": "unavailable", "cache": "ok", "broker": "ok"}
