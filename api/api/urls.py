@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/accounts/", include("accounts.urls")),
     path("api/stores/", include("stores.urls")),
     path("api/payments/", include("payments.urls")),
+    path("api/events/", include("notifications.urls")),
     path("api/", include("orders.urls")),  # before the cart's: /api/cart/checkout/
     path("api/cart/", include("carts.urls")),
     path("api/", include("products.urls")),

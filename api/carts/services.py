@@ -13,7 +13,7 @@ from accounts.models import User
 from carts import selectors
 from carts.models import Cart, CartItem
 from core.exceptions import Conflict
-from core.realtime import push_to_user
+from notifications.events import push_to_user
 from products import selectors as product_selectors
 from products.exceptions import OutOfStock
 from products.models import Product, Size

@@ -13,12 +13,16 @@ way DRF finds its authentication classes, so core imports no app above it.
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.security.websocket import WebsocketDenier
 from django.conf import settings
+from django.http.request import validate_host
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -85,3 +89,44 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         deadline = getattr(self, "_auth_deadline", None)
         if deadline is not None:
             deadline.cancel()
+
+
+def origin_allowed(origin: str, host: str) -> bool:
+    """A browser page may open a socket from the API's own host, an origin in
+    ``CORS_ALLOWED_ORIGINS``, or one matching ``CORS_ALLOWED_ORIGIN_REGEXES`` (local SPAs in
+    development) — the same origins that may call the API."""
+    if origin in settings.CORS_ALLOWED_ORIGINS:
+        return True
+    if any(re.match(pattern, origin) for pattern in settings.CORS_ALLOWED_ORIGIN_REGEXES):
+        return True
+    parsed = urlsplit(origin)
+    return (
+        bool(parsed.netloc)
+        and parsed.netloc.lower() == host.lower()
+        and (validate_host(parsed.hostname or "", settings.ALLOWED_HOSTS))
+    )
+
+
+class OriginValidator:
+    """ASGI middleware for the WebSocket routes. A handshake without ``Origin`` is a native app
+    or a server (auth is the bearer token in the first message, not a cookie, so there is
+    nothing for another site to ride on) and goes through; a browser's ``Origin`` must be
+    allowed (``origin_allowed``) or the handshake is refused with 403."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
+        if scope["type"] == "websocket":
+            headers = dict(scope.get("headers") or [])
+            origin = headers.get(b"origin")
+            if origin is not None:
+                value = origin.decode("latin1")
+                host = headers.get(b"host", b"").decode("latin1")
+                if not origin_allowed(value, host):
+                    logger.warning(
+                        "websocket refused: origin not allowed",
+                        extra={"origin": value[:200], "path": scope.get("path")},
+                    )
+                    return await WebsocketDenier()(scope, receive, send)
+        return await self.app(scope, receive, send)

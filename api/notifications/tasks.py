@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from notifications import services
+from notifications import events, services
 
 
 @shared_task(
@@ -21,3 +21,10 @@ send_email_task_previous_name = shared_task(
     retry_backoff=30,
     retry_kwargs={"max_retries": 5},
 )(send_email_task.run)
+
+
+@shared_task
+def prune_events_task() -> int:
+    """Beat, hourly: events older than EVENTS_KEEP_HOURS beyond each user's newest
+    EVENTS_KEEP_LAST; a socket resuming from before them gets resync_required."""
+    return events.prune_events()

@@ -27,7 +27,7 @@ def warn_checkout_expiring_task(*, checkout_id: int) -> None:
 
     from django.utils import timezone
 
-    from core.realtime import push_to_user
+    from notifications.events import push_to_user
 
     checkout = Checkout.objects.filter(
         pk=checkout_id, status=Checkout.Status.PENDING_PAYMENT

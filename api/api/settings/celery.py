@@ -57,6 +57,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_due_checkouts_task",
         "schedule": 60.0,
     },
+    # Events no socket can resume from any more (older than a day and beyond the newest 1000).
+    "prune-events": {
+        "task": "notifications.tasks.prune_events_task",
+        "schedule": crontab(minute="41"),
+    },
     # Open payments past their window, and webhook events a lost message left behind.
     "payments-sweep": {
         "task": "payments.tasks.payments_sweep_task",

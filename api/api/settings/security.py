@@ -18,6 +18,11 @@ for _origin in CORS_ALLOWED_ORIGINS:
             f"{_origin!r} is not an origin.",
             "Write scheme://host[:port], e.g. https://shop.example.com",
         )
+# API.md: in development any local SPA (Vite, CRA, Expo web...) may call the API and open
+# sockets; in production only the listed origins.
+CORS_ALLOWED_ORIGIN_REGEXES = (
+    [r"^http://localhost(:\d+)?$", r"^http://127\.0\.0\.1(:\d+)?$"] if DEBUG else []
+)
 CORS_ALLOW_HEADERS = (
     "accept",
     "authorization",

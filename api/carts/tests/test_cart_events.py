@@ -21,7 +21,9 @@ async def test_another_sessions_cart_change_arrives_as_cart_updated():
 
     access, product_id = await setup()
     phone = WebsocketCommunicator(
-        application, "/ws/events/", headers=[(b"origin", b"http://testserver")]
+        application,
+        "/ws/events/",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")],
     )
     assert (await phone.connect())[0]
     await phone.send_json_to({"type": "auth", "token": access})

@@ -127,3 +127,23 @@ def test_reused_idempotency_key_is_422_in_the_error_shape(auth_client: APIClient
     response = auth_client.post("/t/idempotent/", {"quantity": 2}, format="json", headers=headers)
 
     assert_error_shape(response, 422, "idempotency_key_reused")
+
+
+def test_an_spa_on_localhost_gets_cors_headers_in_development(api_client, settings):
+    settings.CORS_ALLOWED_ORIGIN_REGEXES = [r"^http://localhost(:\d+)?$"]  # what DEBUG sets
+
+    preflight = api_client.options(
+        "/api/products/",
+        HTTP_ORIGIN="http://localhost:3000",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
+    other = api_client.options(
+        "/api/products/",
+        HTTP_ORIGIN="https://evil.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+    )
+
+    assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
+    assert "authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Origin" not in other.headers

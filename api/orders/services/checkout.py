@@ -24,7 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from carts import selectors as cart_selectors
 from carts import services as cart_services
-from core.realtime import push_to_user
+from notifications.events import push_to_user
 from notifications.services import send_email_after_commit
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from products import selectors as product_selectors

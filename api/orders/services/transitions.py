@@ -8,7 +8,7 @@ from django.db import transaction
 
 from accounts.models import User
 from core.exceptions import InvalidTransition
-from core.realtime import push_to_user
+from notifications.events import push_to_user
 from orders.models import Checkout, Order, OrderEvent
 from orders.services import aftersale, locks
 from orders.services.notify import email_order_status

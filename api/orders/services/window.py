@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.bulk import insert_rows
 from core.exceptions import Conflict
-from core.realtime import push_to_user
+from notifications.events import push_many, push_to_user
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks
 from orders.services.notify import email_order_status
@@ -119,8 +119,10 @@ def expire_due_checkouts() -> int:
             status=Order.Status.EXPIRED, updated_at=now
         )
         Checkout.objects.filter(pk__in=ids).update(status=Checkout.Status.EXPIRED, updated_at=now)
-        for checkout_id, buyer_id in due:
-            push_to_user(buyer_id, "checkout.expired", {"id": checkout_id})
+        push_many(
+            (buyer_id, "checkout.expired", {"id": checkout_id})
+            for checkout_id, buyer_id in sorted(due, key=lambda row: (row[1], row[0]))
+        )
         expired_ids = [pk for pk, _ in orders]
         for order in Order.objects.filter(pk__in=expired_ids).select_related("store", "buyer"):
             email_order_status(order=order)

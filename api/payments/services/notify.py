@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from core.realtime import push_to_user
+from notifications.events import push_to_user
 from notifications.services import send_email_after_commit
 from payments.models import Payment
 

@@ -22,7 +22,9 @@ async def test_payment_events_reach_the_buyers_socket():
 
     access, checkout_id = await setup()
     socket = WebsocketCommunicator(
-        application, "/ws/events/", headers=[(b"origin", b"http://testserver")]
+        application,
+        "/ws/events/",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver")],
     )
     assert (await socket.connect())[0]
     await socket.send_json_to({"type": "auth", "token": access})

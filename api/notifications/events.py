@@ -1,0 +1,174 @@
+"""The durable, per-user event log behind ``/ws/events/`` and ``GET /api/events/``.
+
+``push_to_user`` stores the event in the caller's transaction, numbered by the user's own
+``seq``, then rings the doorbell after commit; nothing rings for work that rolled back. Sockets
+deliver in seq order from the doorbell and catch up from the log whenever they see a gap, when
+they reconnect with ``last_seq``, and when the per-process poll finds them behind — which is how
+events made in a Celery worker reach sockets in the embedded mode, where the in-memory channel
+layer can't carry them across processes.
+
+Lock order: the user's stream row is the last lock a transaction takes; events for several
+users lock their streams in user-id order (``push_many``, ``push_to_users``).
+"""
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Min, Value, When
+from django.utils import timezone
+
+from core.bulk import insert_rows
+from core.realtime import USER_EVENT_MESSAGE_TYPE, ring
+from core.serialization import json_safe
+from notifications.models import EventStream, UserEvent
+
+logger = logging.getLogger(__name__)
+
+
+def _next_seq(user_id: int) -> int:
+    """Number the user's next event; the stream row stays locked until the transaction ends."""
+    if not EventStream.objects.filter(user_id=user_id).update(last_seq=F("last_seq") + 1):
+        try:
+            with transaction.atomic():
+                EventStream.objects.create(user_id=user_id, last_seq=1)
+            return 1
+        except IntegrityError:  # a concurrent first event created it: number after it
+            EventStream.objects.filter(user_id=user_id).update(last_seq=F("last_seq") + 1)
+    return EventStream.objects.filter(user_id=user_id).values_list("last_seq", flat=True)[0]
+
+
+def push_to_user(user_id: int, type: str, data: Mapping[str, Any]) -> UserEvent:
+    """Store event ``type`` for the user now (in the caller's transaction) and push it to their
+    open sockets once that commits. ``data`` is encoded at call time (decimals as strings)."""
+    with transaction.atomic(savepoint=False):  # no savepoint pair around it: 3 statements
+        event = UserEvent.objects.create(
+            user_id=user_id, seq=_next_seq(user_id), type=type, data=json_safe(data)
+        )
+    message = {"type": USER_EVENT_MESSAGE_TYPE, "event": event.as_message()}
+    transaction.on_commit(lambda: ring(user_id, message))
+    return event
+
+
+def push_many(batch: Iterable[tuple[int, str, Mapping[str, Any]]]) -> list[UserEvent]:
+    """Many events (``(user_id, type, data)``) in four statements, whatever their number — for
+    sweeps that tell thousands of buyers at once. The streams are locked by one UPDATE, in
+    primary-key (user id) order; each user's events keep the order given."""
+    batch = [(user_id, type, json_safe(data)) for user_id, type, data in batch]
+    if not batch:
+        return []
+    counts = Counter(user_id for user_id, _, _ in batch)
+    with transaction.atomic():
+        EventStream.objects.bulk_create(
+            [EventStream(user_id=user_id, last_seq=0) for user_id in sorted(counts)],
+            ignore_conflicts=True,
+        )
+        EventStream.objects.filter(user_id__in=sorted(counts)).update(
+            last_seq=F("last_seq")
+            + Case(*[When(user_id=u, then=Value(n)) for u, n in counts.items()], default=0)
+        )
+        next_seq = {
+            user_id: newest - counts[user_id] + 1
+            for user_id, newest in EventStream.objects.filter(user_id__in=list(counts)).values_list(
+                "user_id", "last_seq"
+            )
+        }
+        now = timezone.now()
+        rows = []
+        for user_id, type, data in batch:
+            rows.append(UserEvent(user_id=user_id, seq=next_seq[user_id], type=type, data=data,
+                                  created_at=now))  # fmt: skip
+            next_seq[user_id] += 1
+        insert_rows(
+            UserEvent,
+            ["user_id", "seq", "type", "data", "created_at"],
+            [(e.user_id, e.seq, e.type, json.dumps(e.data), now) for e in rows],
+        )
+    rings = [(e.user_id, {"type": USER_EVENT_MESSAGE_TYPE, "event": e.as_message()}) for e in rows]
+
+    def ring_all() -> None:
+        for user_id, message in rings:
+            ring(user_id, message)
+
+    transaction.on_commit(ring_all)
+    return rows
+
+
+def push_to_users(user_ids: Iterable[int], type: str, data: Mapping[str, Any]) -> None:
+    """The same event for several users, their streams locked in user-id order."""
+    push_many([(user_id, type, data) for user_id in sorted(set(user_ids))])
+
+
+# --- reading the log ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Replay:
+    events: list[UserEvent]
+    last_seq: int  # the user's newest seq
+    resync_required: bool  # the client's position is older than what is kept (or unknown here)
+
+
+def last_seq(user_id: int) -> int:
+    return (
+        EventStream.objects.filter(user_id=user_id).values_list("last_seq", flat=True).first() or 0
+    )
+
+
+def events_after(user_id: int, after_seq: int, *, limit: int = 100) -> Replay:
+    """The user's events after ``after_seq``, oldest first, at most ``limit``."""
+    newest = last_seq(user_id)
+    kept_from = (
+        UserEvent.objects.filter(user_id=user_id).aggregate(first=Min("seq"))["first"] or newest + 1
+    )
+    events = list(
+        UserEvent.objects.filter(user_id=user_id, seq__gt=after_seq).order_by("seq")[:limit]
+    )
+    return Replay(
+        events=events,
+        last_seq=newest,
+        resync_required=after_seq + 1 < kept_from or after_seq > newest,
+    )
+
+
+def heads(user_ids: Iterable[int]) -> dict[int, int]:
+    """``{user_id: last_seq}`` for users that have any event: one indexed query per 500."""
+    ids = sorted(set(user_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        found.update(
+            EventStream.objects.filter(user_id__in=ids[start : start + 500]).values_list(
+                "user_id", "last_seq"
+            )
+        )
+    return found
+
+
+def prune_events(*, now: Any = None, batch: int = 5000) -> int:
+    """Delete events older than EVENTS_KEEP_HOURS that are not among their user's newest
+    EVENTS_KEEP_LAST; in batches, so no transaction holds many rows. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.EVENTS_KEEP_HOURS)
+    deleted = 0
+    for user_id, newest in EventStream.objects.filter(
+        last_seq__gt=settings.EVENTS_KEEP_LAST
+    ).values_list("user_id", "last_seq"):
+        while True:
+            ids = list(
+                UserEvent.objects.filter(
+                    user_id=user_id,
+                    created_at__lt=cutoff,
+                    seq__lte=newest - settings.EVENTS_KEEP_LAST,
+                ).values_list("pk", flat=True)[:batch]
+            )
+            if not ids:
+                break
+            deleted += UserEvent.objects.filter(pk__in=ids).delete()[0]
+    if deleted:
+        logger.info("pruned events", extra={"count": deleted})
+    return deleted
