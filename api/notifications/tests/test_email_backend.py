@@ -26,4 +26,5 @@ def test_the_development_backend_logs_recipient_subject_and_text(caplog):
     assert text.startswith("email to amna@example.com: Your Sudamall code\nHello Amna,")
     assert "Your code is 123456." in text
     assert "[attachments: receipt.pdf]" in text
-    assert "Content-Transfer-Encoding" not in text and "<b>" not in text
+    assert "Content-Transfer-Encoding" not in text
+    assert "<b>" not in text
