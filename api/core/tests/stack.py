@@ -226,9 +226,11 @@ class Stack:
 
 @contextmanager
 def running_stack(
-    mode: str, workdir: Path, *, beat: bool = False, webs: int = 1
+    mode: str, workdir: Path, *, beat: bool = False, webs: int = 1, **env: str
 ) -> Iterator[Stack]:
+    """``env`` adds to (or overrides) the stack's environment."""
     stack = Stack(mode, workdir)
+    stack.env.update(env)
     try:
         stack.start(beat=beat, webs=webs)
         yield stack
