@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/", include("orders.urls")),  # before the cart's: /api/cart/checkout/
     path("api/cart/", include("carts.urls")),
     path("api/", include("products.urls")),
+    path("o/", include("authentication.page_urls")),  # sign-in for /o/authorize/
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
 ]
 

@@ -19,6 +19,7 @@ class ExternalIdentity(models.Model):
     last_login_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name_plural = "external identities"
         constraints = [
             models.UniqueConstraint(fields=["provider", "subject"], name="external_identity_unique")
         ]

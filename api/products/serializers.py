@@ -207,3 +207,10 @@ class ProductListQuerySerializer(serializers.Serializer):
     has_offer = QueryBooleanField(required=False)
     size = serializers.CharField(required=False, max_length=50)
     ordering = serializers.ChoiceField(choices=list(selectors.ORDERINGS), required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        # A form leaves a blank ``ordering=`` in the query string; DRF would read it as "not
+        # given", but the value is outside the documented choices: say so rather than guess.
+        if self.initial_data.get("ordering") == "":
+            raise serializers.ValidationError({"ordering": ["Choose one of the orderings."]})
+        return attrs

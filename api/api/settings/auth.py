@@ -39,8 +39,11 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not DEBUG,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # Offers only the grants that work here (authorization code, client credentials).
+    "APPLICATION_ADMIN_CLASS": "authentication.admin.ApplicationAdmin",
 }
-LOGIN_URL = "/admin/login/"  # the OAuth2 consent page signs people in through the admin form
+# /o/authorize/ sends people who aren't signed in here: any verified user, not only staff.
+LOGIN_URL = "/o/sign-in/"
 
 # One-time codes (email verification, password reset, account deletion, email change).
 OTP_TTL = timedelta(minutes=env.int("OTP_TTL_MINUTES", default=10))
