@@ -38,16 +38,8 @@ class UserAdmin(DjangoUserAdmin):
     form = _UserChangeForm
     add_form = _UserCreationForm
     ordering = ("-date_joined",)
-    list_display = (
-        "email",
-        "first_name",
-        "last_name",
-        "account_type",
-        "is_email_verified",
-        "is_active",
-        "is_staff",
-        "date_joined",
-    )
+    list_display = ("email", "full_name", "account_type", "is_email_verified", "is_active",
+                    "date_joined")  # fmt: skip
     list_filter = (
         "account_type",
         "is_email_verified",
@@ -58,6 +50,11 @@ class UserAdmin(DjangoUserAdmin):
     )
     search_fields = ("email", "first_name", "last_name", "phone_number")
     readonly_fields = ("date_joined", "last_login", "deleted_at", "token_version")
+
+    @admin.display(description="name", ordering="first_name")
+    def full_name(self, user: User) -> str:
+        return f"{user.first_name} {user.last_name}".strip() or "—"
+
     inlines = [RecentActivityInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),

@@ -1,7 +1,16 @@
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from accounts.models import ActivityLog, User
+
+
+class UserStoreSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.SlugField()
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -10,6 +19,9 @@ class UserSerializer(serializers.ModelSerializer):
     phone_number = PhoneNumberField(read_only=True, help_text="E.164, e.g. +249912345678")
     whatsapp_number = PhoneNumberField(read_only=True, help_text="E.164")
     avatar = serializers.ImageField(read_only=True)
+    stores = serializers.SerializerMethodField(
+        help_text="The stores this account owns (business owners), active or not."
+    )
 
     class Meta:
         model = User
@@ -24,8 +36,16 @@ class UserSerializer(serializers.ModelSerializer):
             "avatar",
             "is_email_verified",
             "date_joined",
+            "stores",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(UserStoreSerializer(many=True))
+    def get_stores(self, user: User) -> list[dict[str, Any]]:
+        # Through the relation the stores app declares (Store.owner, related_name="stores"):
+        # accounts sits below stores and imports nothing of it.
+        stores = user.stores.filter(deleted_at__isnull=True).order_by("name", "id")
+        return [dict(row) for row in stores.values("id", "name", "slug")]
 
 
 class ProfileUpdateSerializer(serializers.Serializer):

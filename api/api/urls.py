@@ -1,10 +1,18 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from core import apis as core_apis
 from ops import apis as ops_apis
+
+admin.site.site_header = "Sudamall admin"
+admin.site.site_title = "Sudamall admin"
+admin.site.index_title = "Marketplace"
+# The app list stays on the index page: beside a change list it took a fifth of a 1280-px
+# screen and pushed the right-hand columns (totals, statuses) behind a horizontal scroll.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("health/", ops_apis.HealthApi.as_view(), name="health"),
@@ -28,6 +36,8 @@ urlpatterns = [
     path("api/", include("products.urls")),
     path("o/", include("authentication.page_urls")),  # sign-in for /o/authorize/
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    # Last: a missing trailing slash is 308, anything else a JSON 404, DEBUG or not.
+    re_path(r"^api/(?P<path>.*)$", core_apis.api_path_not_found),
 ]
 
 if settings.DEBUG:  # in production nginx serves /media/ (deploy/nginx.conf)

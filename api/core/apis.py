@@ -4,7 +4,8 @@
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -66,3 +67,25 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> JsonResponse:
         error_payload("permission_denied", "CSRF verification failed.", {"reason": reason}),
         status=403,
     )
+
+
+def api_path_not_found(request: HttpRequest, path: str = "") -> HttpResponse:
+    """The last route under ``/api/``: a path that only misses its trailing slash answers 308 to
+    the slashed path (clients keep the method and body; Django's own APPEND_SLASH would answer
+    301, which turns a POST into a GET, or fail with DEBUG on); anything else is the API's 404
+    in its error shape, ``DEBUG`` or not (Django's debug page is HTML)."""
+    if not request.path.endswith("/"):
+        slashed = f"{request.path}/"
+        match = _resolve_or_none(slashed, getattr(request, "urlconf", None))
+        if match is not None and match.func is not api_path_not_found:
+            query = request.META.get("QUERY_STRING", "")
+            target = slashed + (f"?{query}" if query else "")
+            return HttpResponsePermanentRedirect(target, preserve_request=True)  # 308
+    return page_not_found(request)
+
+
+def _resolve_or_none(path: str, urlconf: Any) -> Any:
+    try:
+        return resolve(path, urlconf)
+    except Resolver404:
+        return None

@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, money_column
 from core.exceptions import ApplicationError
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import transitions, window
@@ -50,7 +50,8 @@ def _move_action(to_status: str, label: str):  # type: ignore[no-untyped-def]
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """State moves only through the transitions service (the actions), never by editing."""
 
-    list_display = ("number", "store", "buyer", "status", "total", "currency", "created_at")
+    list_display = ("number", "store", "buyer", "status", money_column("total", "total"),
+                    "created_at")  # fmt: skip
     list_filter = ("status",)
     search_fields = ("number", "buyer__email", "store__name")
     list_select_related = ("store", "buyer")
@@ -70,7 +71,8 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Checkout)
 class CheckoutAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "buyer", "status", "total", "currency", "payment_deadline", "created_at")
+    list_display = ("id", "buyer", "status", money_column("total", "total"), "payment_deadline",
+                    "created_at")  # fmt: skip
     list_filter = ("status",)
     search_fields = ("buyer__email",)
     list_select_related = ("buyer",)

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.models import User
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, money_column
 from core.exceptions import ApplicationError
 from orders.models import Order
 from payments.models import Payment, PaymentAttempt, Refund, WebhookEvent
@@ -45,8 +45,9 @@ def _staff(request: HttpRequest) -> User:
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "created_at", "payer", "checkout", "gateway", "status", "amount",
-                    "refunded_amount", "currency")  # fmt: skip
+    list_display = ("id", "created_at", "payer", "checkout", "gateway", "status",
+                    money_column("amount", "amount"),
+                    money_column("refunded_amount", "refunded"))  # fmt: skip
     list_filter = ("status", "gateway", "currency")
     search_fields = ("=id", "=checkout__id", "payer__email", "provider_reference")
     date_hierarchy = "created_at"
@@ -99,8 +100,8 @@ class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "created_at", "payment", "order", "kind", "status", "amount",
-                    "currency", "attempts")  # fmt: skip
+    list_display = ("id", "created_at", "payment", "order", "kind", "status",
+                    money_column("amount", "amount"), "attempts")  # fmt: skip
     list_filter = ("status", "kind")
     search_fields = ("=id", "=payment__id", "order__number")
     readonly_fields = [f.name for f in Refund._meta.fields]

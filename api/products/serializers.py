@@ -3,8 +3,8 @@ from decimal import Decimal
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import empty
 
+from core.serializers import QueryBooleanField
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Size, Tag
 
@@ -184,12 +184,6 @@ class TagSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["id", "name", "slug"]
-
-
-class QueryBooleanField(serializers.BooleanField):
-    """A boolean query parameter: absent means "no filter", not False as for HTML checkboxes."""
-
-    default_empty_html = empty
 
 
 class ProductListQuerySerializer(serializers.Serializer):

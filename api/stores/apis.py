@@ -1,5 +1,6 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -7,7 +8,7 @@ from rest_framework.views import APIView
 from core.apis import paginate, request_user
 from core.openapi import paginated
 from stores import selectors, services
-from stores.serializers import NearQuerySerializer, StoreInputSerializer, StoreSerializer
+from stores.serializers import StoreInputSerializer, StoreListQuerySerializer, StoreSerializer
 
 TAGS = ["stores"]
 
@@ -20,6 +21,9 @@ class StoreListCreateApi(APIView):
         summary="Active stores; with ?near= ordered by distance",
         operation_id="stores_list",
         parameters=[
+            OpenApiParameter(
+                "mine", bool, description="`true`: your own stores, active or not (signed in)"
+            ),
             OpenApiParameter("near", str, description="`<lat>,<lng>`, e.g. `15.5007,32.5599`"),
             OpenApiParameter("radius_km", float, description="Only stores within this distance"),
             OpenApiParameter("page", int),
@@ -28,10 +32,17 @@ class StoreListCreateApi(APIView):
         responses={200: paginated(StoreSerializer)},
     )
     def get(self, request: Request) -> Response:
-        query = NearQuerySerializer(data=request.query_params)
+        query = StoreListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        owner = None
+        if query.validated_data.get("mine"):
+            if not request.user.is_authenticated:
+                raise NotAuthenticated("Sign in to list your own stores.")
+            owner = request_user(request)
         stores = selectors.list_stores(
-            near=query.validated_data.get("near"), radius_km=query.validated_data.get("radius_km")
+            near=query.validated_data.get("near"),
+            radius_km=query.validated_data.get("radius_km"),
+            owner=owner,
         )
         return paginate(request, self, stores, StoreSerializer)
 

@@ -1,4 +1,5 @@
 import math
+from typing import Any
 
 from django.db.models import F, FloatField, QuerySet, Value
 from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
@@ -15,15 +16,23 @@ def _public() -> QuerySet[Store]:
 
 
 def list_stores(
-    *, near: tuple[float, float] | None = None, radius_km: float | None = None
+    *,
+    near: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    owner: Any = None,
 ) -> QuerySet[Store]:
     """Active stores by name; with ``near``, by great-circle distance (``distance_km``),
-    within ``radius_km`` when given.
+    within ``radius_km`` when given. With ``owner``, that user's own stores instead, whether
+    active or not (never deleted ones).
 
     The distance is computed in SQL (haversine) on SQLite and MySQL alike. A radius first narrows
     the rows with a bounding box on the indexed coordinates, then filters on exact distance.
     """
-    stores = _public()
+    stores = (
+        Store.objects.filter(owner=owner, deleted_at__isnull=True)
+        if owner is not None
+        else _public()
+    )
     if near is None:
         return stores.order_by("name", "id")
     lat, lng = near

@@ -1,6 +1,7 @@
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
+from core.serializers import QueryBooleanField
 from stores.models import Store
 
 
@@ -60,7 +61,10 @@ class StoreInputSerializer(serializers.Serializer):
         return attrs
 
 
-class NearQuerySerializer(serializers.Serializer):
+class StoreListQuerySerializer(serializers.Serializer):
+    mine = QueryBooleanField(
+        required=False, help_text="`true`: only your own stores (signed in), active or not."
+    )
     near = serializers.RegexField(
         r"^\s*-?\d+(\.\d+)?\s*,\s*-?\d+(\.\d+)?\s*$",
         required=False,

@@ -147,3 +147,34 @@ def test_an_spa_on_localhost_gets_cors_headers_in_development(api_client, settin
     assert preflight.headers["Access-Control-Allow-Origin"] == "http://localhost:3000"
     assert "authorization" in preflight.headers["Access-Control-Allow-Headers"]
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unknown_api_path_is_a_json_404_in_every_mode(api_client, settings, debug):
+    settings.DEBUG = debug
+
+    response = api_client.get("/api/no-such-thing/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_path_missing_its_slash_is_308_keeping_method_body_and_query(api_client, settings, debug):
+    settings.DEBUG = debug
+
+    post = api_client.post("/api/auth/login", {"email": "a@b.c", "password": "x"}, format="json")
+    get = api_client.get("/api/products?page_size=5&ordering=-price")
+
+    assert post.status_code == 308
+    assert post["Location"] == "/api/auth/login/"
+    assert get.status_code == 308
+    assert get["Location"] == "/api/products/?page_size=5&ordering=-price"
+
+
+def test_following_the_308_reaches_the_endpoint(auth_client):
+    response = auth_client.get("/api/accounts/me", follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [("/api/accounts/me/", 308)]

@@ -253,3 +253,33 @@ def test_local_spas_may_call_the_api_only_in_development(tmp_path: Path, debug, 
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip() == str(allowed)
+
+
+def test_the_readmes_manage_py_test_works_without_the_venv_activated(tmp_path: Path):
+    """A Python without Django (the system's, no venv activated) hands over to .venv."""
+    bare = next(
+        (p for p in ("/usr/bin/python3", "/usr/local/bin/python3") if Path(p).exists()), None
+    )
+    if (
+        bare is None
+        or subprocess.run([bare, "-c", "import django"], capture_output=True).returncode == 0
+    ):
+        pytest.skip("no Python without Django on this machine")
+
+    completed = subprocess.run(
+        [bare, "manage.py", "help", "migrate"],
+        cwd=API_DIR,
+        env={
+            **clean_env(),
+            "DJANGO_READ_DOT_ENV_FILE": "false",
+            "DEBUG": "true",
+            "SUDAMALL_VAR_DIR": str(tmp_path / "var"),
+            "LOG_TO_FILE": "false",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "Updates database schema" in completed.stdout

@@ -156,3 +156,34 @@ def test_a_buyer_registering_with_a_store_is_400(api_client: APIClient):
     assert response.status_code == 400
     assert not Store.objects.exists()
     assert not UserFactory._meta.model.objects.exists()
+
+
+def test_an_owner_lists_their_own_stores_including_inactive_ones(make_auth_client, api_client):
+    owner = UserFactory(account_type="business_owner")
+    open_shop = StoreFactory(owner=owner, name="Omdurman Spices")
+    closed_shop = StoreFactory(owner=owner, name="Atbara Leather", is_active=False)
+    StoreFactory(name="Somebody else's")
+    client = make_auth_client(owner)
+
+    mine = client.get("/api/stores/?mine=true").json()
+    public = client.get("/api/stores/").json()
+    me = client.get("/api/accounts/me/").json()
+
+    assert [s["id"] for s in mine["results"]] == [closed_shop.pk, open_shop.pk]  # by name
+    assert closed_shop.pk not in [s["id"] for s in public["results"]]
+    assert me["stores"] == [
+        {"id": closed_shop.pk, "name": "Atbara Leather", "slug": closed_shop.slug},
+        {"id": open_shop.pk, "name": "Omdurman Spices", "slug": open_shop.slug},
+    ]
+    assert api_client.get("/api/stores/?mine=true").status_code == 401
+    assert client.get("/api/stores/?mine=maybe").status_code == 400
+
+
+def test_a_deleted_store_leaves_the_owners_list(make_auth_client):
+    owner = UserFactory(account_type="business_owner")
+    store = StoreFactory(owner=owner)
+    client = make_auth_client(owner)
+    assert client.delete(f"/api/stores/{store.pk}/").status_code == 204
+
+    assert client.get("/api/stores/?mine=true").json()["count"] == 0
+    assert client.get("/api/accounts/me/").json()["stores"] == []
