@@ -19,7 +19,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 \
 	  if "$$p" -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1; then \
 	    echo "$$p"; break; fi; done)
 
-.PHONY: help run test test-fast test-services lint format check-deploy install install-dev install-services superuser clean
+.PHONY: help run test test-fast test-services lint clients format check-deploy install install-dev install-services superuser clean
 
 help:
 	@echo "make run            install, migrate, demo data, start web + worker + beat (Ctrl-C stops)"
@@ -27,6 +27,8 @@ help:
 	@echo "make test-fast      the same without the slow tests: the edit-test loop (under a minute)"
 	@echo "make test-services  the same suite on MariaDB + Redis, plus real-worker integration tests"
 	@echo "make lint           ruff, mypy, import layers, migrations check, OpenAPI schema validation"
+	@echo "make clients        generate a Python client and TypeScript types from the served OpenAPI"
+	@echo "                    document, type-check them, and run a buyer's journey through them"
 	@echo "make check-deploy   production settings pass 'check --deploy'; compose files validate"
 	@echo "make superuser      create an admin account"
 
@@ -114,6 +116,10 @@ lint: install-dev
 	cd api && ../$(BIN)/lint-imports --config ../pyproject.toml --no-cache
 	DEBUG=true $(MANAGE) makemigrations --check --dry-run
 	DEBUG=true $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+# Needs Node.js and npm for the TypeScript half.
+clients: install-dev
+	.ci/clients
 
 format: install-dev
 	$(BIN)/ruff check --fix .

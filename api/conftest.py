@@ -3,6 +3,7 @@
 import io
 import logging
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -62,6 +63,29 @@ def google(monkeypatch: pytest.MonkeyPatch) -> FakeGoogle:
     fake = FakeGoogle()
     monkeypatch.setattr(google_module, "http_client", fake.client)
     return fake
+
+
+@pytest.fixture(autouse=True)
+def _every_api_answer_matches_the_openapi_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each JSON answer from /api/ that a test receives through DRF's test client must be
+    documented (core/tests/openapi_check.py): status and shape."""
+    from core.tests import openapi_check
+
+    original = APIClient.request
+
+    def checked(self: APIClient, **request: Any) -> Any:
+        response = original(self, **request)
+        if not getattr(response, "streaming", False):  # static files stream
+            openapi_check.check(
+                request.get("REQUEST_METHOD", "GET"),
+                request.get("PATH_INFO", ""),
+                response.status_code,
+                response.get("Content-Type", ""),
+                response.content,
+            )
+        return response
+
+    monkeypatch.setattr(APIClient, "request", checked)
 
 
 @pytest.fixture

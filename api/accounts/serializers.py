@@ -77,7 +77,28 @@ class EmailChangeConfirmSerializer(serializers.Serializer):
     code = serializers.RegexField(r"^\d{6}$")
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": "What else is known about the action; empty for most.",
+        "properties": {
+            "purpose": {"type": "string", "description": "code_sent: what the code is for"},
+            "fields": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "profile_updated: the fields that changed",
+            },
+            "provider": {"type": "string", "description": "google_linked, registered: `google`"},
+        },
+    }
+)
+class ActivityDetailsField(serializers.JSONField):
+    pass
+
+
 class ActivitySerializer(serializers.ModelSerializer):
+    details = ActivityDetailsField(read_only=True)
+
     class Meta:
         model = ActivityLog
         fields = ["id", "action", "ip_address", "user_agent", "details", "created_at"]

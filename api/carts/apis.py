@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 from carts import selectors, services
 from carts.serializers import CartAddSerializer, CartQuantitySerializer, CartSerializer
 from core.apis import request_user
-from core.openapi import error_responses
+from core.openapi import DEMO_BUYER, error_responses, request_example
 
 TAGS = ["cart"]
 OUT_OF_STOCK = error_responses((409, "out_of_stock"))
@@ -25,6 +25,13 @@ class CartAddApi(APIView):
         tags=TAGS,
         summary="Add to your cart (the same product and size merge)",
         request=CartAddSerializer,
+        examples=[
+            request_example(
+                "A product without sizes",
+                {"product_id": 1, "quantity": 2},
+                f"{DEMO_BUYER}. Products with sizes need `size_id` too.",
+            )
+        ],
         responses={201: CartSerializer, **OUT_OF_STOCK},
     )
     def post(self, request: Request) -> Response:

@@ -7,6 +7,7 @@ with ``error_responses(...)``.
 """
 
 import functools
+import json
 from typing import Any
 
 from drf_spectacular.utils import (
@@ -144,3 +145,73 @@ def paginated(serializer_class: type[serializers.Serializer]) -> Any:
             "results": serializer_class(many=True),
         },
     )
+
+
+# --- what generated clients need ------------------------------------------------------------------
+
+OPTIONAL = "x-optional"  # set on a response field that is really left out sometimes
+
+
+def _walk(schema: Any) -> Any:
+    """Every schema object nested in ``schema`` (properties, items, allOf...), itself included."""
+    if isinstance(schema, dict):
+        yield schema
+        for value in schema.values():
+            yield from _walk(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from _walk(value)
+
+
+def _enum_varname(value: Any) -> str:
+    text = str(value)
+    name = text.lstrip("-").upper().replace("-", "_").replace(".", "_") or "EMPTY"
+    return f"{name}_DESC" if text.startswith("-") else name
+
+
+def tidy_for_clients(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
+    """A drf-spectacular post-processing hook: make the document say what the API does, so a
+    client generated from it (openapi-python-client, openapi-typescript) types it right.
+
+    - Every field of a response component is required: DRF always sends every field (null when
+      empty), so none is "maybe absent" — except those marked ``x-optional``.
+    - Request fields with a default stay optional: the default moves into the description
+      (openapi-typescript makes a field with a ``default`` required).
+    - Money and other decimals are never negative here: a pattern without ``-?`` and an example,
+      so Swagger UI stops offering ``"-"`` and negative totals.
+    - Enums whose values aren't names (``-price``) get ``x-enum-varnames`` (``PRICE_DESC``),
+      not ``VALUE_1``.
+    """
+    schemas = result.get("components", {}).get("schemas", {})
+    for name, schema in schemas.items():
+        properties = schema.get("properties") or {}
+        if name.endswith("Request"):
+            for prop in properties.values():
+                if "default" in prop and prop.get("type") != "array":
+                    shown = json.dumps(prop.pop("default"), ensure_ascii=False)
+                    prop["description"] = f"{prop.get('description', '')} Default: {shown}.".strip()
+        elif properties:
+            optional = {key for key, prop in properties.items() if prop.pop(OPTIONAL, False)}
+            schema["required"] = [key for key in properties if key not in optional]
+    for node in _walk(result):
+        if node.get("format") == "decimal" and isinstance(node.get("pattern"), str):
+            node["pattern"] = node["pattern"].replace("^-?", "^", 1)
+            node.setdefault("example", "12.50")
+        enum = node.get("enum")
+        if (
+            isinstance(enum, list)
+            and enum
+            and any(not str(v).replace("_", "").isalnum() for v in enum if v is not None)
+            and "x-enum-varnames" not in node
+        ):
+            node["x-enum-varnames"] = [_enum_varname(v) for v in enum if v is not None]
+    return result
+
+
+DEMO_BUYER = "With `make run`'s demo data, signed in as `buyer@sudamall.local`"
+
+
+def request_example(summary: str, value: dict[str, Any], description: str = "") -> OpenApiExample:
+    """The body Swagger UI fills in for "Try it out": one that works as it stands against the
+    ``make run`` demo data, in the order a buyer meets the flow (cart, checkout, pay)."""
+    return OpenApiExample(summary, value=value, description=description, request_only=True)

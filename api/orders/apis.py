@@ -6,7 +6,13 @@ from rest_framework.views import APIView
 
 from core.apis import paginate, request_user
 from core.idempotency import idempotent
-from core.openapi import error_responses, idempotency_key_parameter, paginated
+from core.openapi import (
+    DEMO_BUYER,
+    error_responses,
+    idempotency_key_parameter,
+    paginated,
+    request_example,
+)
 from orders import selectors
 from orders.serializers import (
     BuyNowSerializer,
@@ -21,6 +27,13 @@ from stores import selectors as store_selectors
 from stores.services import check_store_owner
 
 TAGS = ["orders"]
+SHIPPING_EXAMPLE = {
+    "full_name": "Amna Osman",
+    "phone": "+249912345678",
+    "line1": "Street 15, Block 3",
+    "city": "Khartoum",
+    "country": "Sudan",
+}
 PLACE_ERRORS = error_responses(
     (409, "out_of_stock"),
     (422, "idempotency_key_reused"),
@@ -37,6 +50,13 @@ class CartCheckoutApi(APIView):
         tags=["cart"],
         summary="Check out the cart: stock is held for the payment window",
         request=CheckoutInputSerializer,
+        examples=[
+            request_example(
+                "Deliver to Khartoum",
+                {"shipping_address": SHIPPING_EXAMPLE},
+                f"{DEMO_BUYER}, after adding to the cart.",
+            )
+        ],
         parameters=[idempotency_key_parameter],
         responses={201: CheckoutSerializer, **PLACE_ERRORS},
     )
@@ -67,6 +87,13 @@ class OrderListCreateApi(APIView):
         tags=TAGS,
         summary="Buy now: check out these items without the cart",
         request=BuyNowSerializer,
+        examples=[
+            request_example(
+                "Buy one item now",
+                {"items": [{"product_id": 1, "quantity": 1}], "shipping_address": SHIPPING_EXAMPLE},
+                f"{DEMO_BUYER}. Products with sizes need `size_id` too.",
+            )
+        ],
         parameters=[idempotency_key_parameter],
         responses={201: CheckoutSerializer, **PLACE_ERRORS},
     )

@@ -36,6 +36,14 @@ class OrderLineSerializer(serializers.ModelSerializer):
         ]
 
 
+class EventActorSerializer(serializers.Serializer):
+    """Who made a move, as the people on the order may see it: a role and a name to show, never
+    a sign-in address."""
+
+    role = serializers.ChoiceField(["buyer", "store", "staff", "system"])
+    display_name = serializers.CharField(help_text="The buyer's first name, the store's name…")
+
+
 class OrderEventSerializer(serializers.ModelSerializer):
     at = serializers.DateTimeField(source="created_at")
     actor = serializers.SerializerMethodField()
@@ -43,11 +51,19 @@ class OrderEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = OrderEvent
         fields = ["type", "from_status", "to_status", "at", "actor", "note"]
+        read_only_fields = fields
 
-    @extend_schema_field(serializers.DictField(allow_null=True))
-    def get_actor(self, event: OrderEvent) -> dict | None:
-        actor = event.actor
-        return None if actor is None else {"id": actor.pk, "email": actor.email}
+    @extend_schema_field(EventActorSerializer)
+    def get_actor(self, event: OrderEvent) -> dict[str, str]:
+        order = event.order  # the prefetch set it: no query
+        if event.actor_id is None:
+            return {"role": "system", "display_name": "Sudamall"}
+        if event.actor_id == order.buyer_id:
+            first_name = event.actor.first_name if event.actor is not None else ""
+            return {"role": "buyer", "display_name": first_name or "Buyer"}
+        if event.actor_id == order.store.owner_id:
+            return {"role": "store", "display_name": order.store.name}
+        return {"role": "staff", "display_name": "Sudamall support"}
 
 
 class OrderSerializer(serializers.ModelSerializer):

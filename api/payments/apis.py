@@ -14,13 +14,21 @@ from rest_framework.views import APIView
 
 from core.apis import paginate, request_user
 from core.idempotency import idempotent
-from core.openapi import RAW_WEBHOOK, error_responses, idempotency_key_parameter, paginated
+from core.openapi import (
+    DEMO_BUYER,
+    RAW_WEBHOOK,
+    error_responses,
+    idempotency_key_parameter,
+    paginated,
+    request_example,
+)
 from payments import selectors
 from payments.gateways import compute_fee, enabled_gateways
 from payments.models import Gateway
 from payments.serializers import (
     AnalyticsQuerySerializer,
     AnalyticsSerializer,
+    GatewaySerializer,
     PaymentConfirmSerializer,
     PaymentCreateSerializer,
     PaymentDetailSerializer,
@@ -45,6 +53,13 @@ class PaymentCreateApi(APIView):
         tags=TAGS,
         summary="Open a payment for a checkout (amount from the checkout, never the client)",
         request=PaymentCreateSerializer,
+        examples=[
+            request_example(
+                "Pay a checkout with the test gateway",
+                {"checkout_id": 1, "gateway": "test"},
+                f"{DEMO_BUYER}, after the first checkout.",
+            )
+        ],
         parameters=[idempotency_key_parameter],
         responses={
             201: PaymentSerializer,
@@ -80,6 +95,13 @@ class PaymentConfirmApi(APIView):
         "stays open, so another card can be tried until the deadline. A payment that already "
         "succeeded answers 200 again.",
         request=PaymentConfirmSerializer,
+        examples=[
+            request_example(
+                "The test card that succeeds",
+                {"payment_id": 1, "card_number": "4242424242424242"},
+                "``4000000000000002`` is declined, ``4000000000009995`` has no funds.",
+            )
+        ],
         parameters=[idempotency_key_parameter],
         responses={
             200: PaymentSerializer,
@@ -194,11 +216,7 @@ class GatewayListApi(APIView):
     @extend_schema(
         tags=TAGS,
         summary="The payment methods available here, with their fees",
-        responses={
-            200: serializers.ListSerializer(
-                child=serializers.DictField(), help_text="[{gateway, fee_fixed, fee_percent}]"
-            )
-        },
+        responses={200: GatewaySerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         return Response(

@@ -17,6 +17,16 @@ def _id(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=1, max_value=2**31 - 1, **kwargs)
 
 
+class GatewaySerializer(serializers.Serializer):
+    gateway = serializers.ChoiceField(choices=Gateway.choices)
+    name = serializers.CharField(help_text="To show the buyer, e.g. `Cash on delivery`.")
+    fee_fixed = serializers.DecimalField(max_digits=12, decimal_places=2)
+    fee_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    fee_on_100 = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The fee on a payment of 100.00."
+    )
+
+
 class PaymentCreateSerializer(serializers.Serializer):
     checkout_id = _id()
     gateway = serializers.ChoiceField(choices=Gateway.choices)

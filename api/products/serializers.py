@@ -159,21 +159,67 @@ class ImageUploadSerializer(serializers.Serializer):
     image = serializers.FileField(help_text="JPEG, PNG, WebP or GIF; at most 2 MB.")
 
 
+class SnapshotCategorySerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class SnapshotSizeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="Empty for a product without sizes.")
+
+
+class SnapshotOfferSerializer(serializers.Serializer):
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class ProductSnapshotSerializer(serializers.Serializer):
+    """What buyers saw of the product at that version."""
+
+    name = serializers.CharField()
+    description = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    category = SnapshotCategorySerializer(allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField())
+    sizes = SnapshotSizeSerializer(many=True)
+    images = serializers.ListField(child=serializers.CharField(), help_text="Stored file paths.")
+    offer = SnapshotOfferSerializer(allow_null=True)
+    deleted = serializers.BooleanField()
+
+
+class ProductChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="A key of the snapshot: `price`, `sizes`, `offer`…")
+    old = serializers.JSONField(allow_null=True, help_text="The value before, as in a snapshot.")
+    new = serializers.JSONField(allow_null=True, help_text="The value after.")
+
+
+class VersionActorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField(help_text="Only the store's owner and staff see history.")
+
+
 class ProductVersionSerializer(serializers.ModelSerializer):
+    snapshot = ProductSnapshotSerializer(read_only=True)
+    changes = ProductChangeSerializer(many=True, read_only=True)
     actor = serializers.SerializerMethodField()
 
     class Meta:
         model = ProductVersion
         fields = ["number", "snapshot", "changes", "actor", "created_at"]
 
-    @extend_schema_field(serializers.DictField(allow_null=True))
+    @extend_schema_field(VersionActorSerializer(allow_null=True))
     def get_actor(self, version: ProductVersion) -> dict | None:
         actor = version.actor
         return None if actor is None else {"id": actor.pk, "email": actor.email}
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)  # type: ignore[assignment,var-annotated]
+    parent = serializers.SlugRelatedField(  # type: ignore[assignment,var-annotated]
+        slug_field="slug", read_only=True, allow_null=True, help_text="null for a top category"
+    )
 
     class Meta:
         model = Category

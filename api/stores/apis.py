@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.apis import paginate, request_user
-from core.openapi import paginated
+from core.openapi import error_responses, paginated
 from stores import selectors, services
 from stores.serializers import StoreInputSerializer, StoreListQuerySerializer, StoreSerializer
 
@@ -29,7 +29,10 @@ class StoreListCreateApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
-        responses={200: paginated(StoreSerializer)},
+        responses={
+            200: paginated(StoreSerializer),
+            **error_responses((401, "not_authenticated")),  # ?mine=true, signed out
+        },
     )
     def get(self, request: Request) -> Response:
         query = StoreListQuerySerializer(data=request.query_params)

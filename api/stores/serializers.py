@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
+from core.openapi import OPTIONAL
 from core.serializers import QueryBooleanField
 from stores.models import Store
 
@@ -26,6 +28,15 @@ class StoreSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(
+        {
+            "type": "number",
+            "format": "double",
+            "readOnly": True,
+            "description": "Kilometres from `near`; only in lists asked with `?near=`.",
+            OPTIONAL: True,
+        }
+    )
     def get_distance_km(self, store: Store) -> float | None:
         distance = getattr(store, "distance_km", None)
         return round(distance, 3) if distance is not None else None

@@ -2,42 +2,21 @@
 Playwright): what a buyer sees when a partner app sends them to Sudamall. Screenshots of both
 pages are kept in var/screenshots/ for a person to look at."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 from oauth2_provider.models import Application
 
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from core.tests.browser import SCREENSHOTS, chromium_page, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="needs Chromium (Debian: apt-get install chromium)"
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), needs_chromium]
 
 REDIRECT_URI = "https://partner.example.com/callback"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread; the test's ORM calls
-    # are still plain synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+def browser_page():
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 def test_a_buyer_signs_in_and_approves_a_partner_app_in_chromium(
@@ -54,7 +33,6 @@ def test_a_buyer_signs_in_and_approves_a_partner_app_in_chromium(
     page = browser_page
     # The partner's callback never leaves the machine: the browser's request is answered here.
     page.route(f"{REDIRECT_URI}**", lambda route: route.fulfill(status=200, body="partner"))
-    SHOTS.mkdir(parents=True, exist_ok=True)
 
     page.goto(
         f"{live_server.url}/o/authorize/?response_type=code&client_id={app.client_id}"
@@ -63,7 +41,7 @@ def test_a_buyer_signs_in_and_approves_a_partner_app_in_chromium(
     )
     assert page.get_by_role("heading", name="Sign in").is_visible()
     assert "to continue to Souq Partner" in page.inner_text("main")
-    page.screenshot(path=str(SHOTS / "oauth2-sign-in.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "oauth2-sign-in.png"), full_page=True)
     page.get_by_label("Email").fill("amna@example.com")
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -71,7 +49,7 @@ def test_a_buyer_signs_in_and_approves_a_partner_app_in_chromium(
     heading = page.get_by_role("heading", name="Allow Souq Partner to use your Sudamall account?")
     heading.wait_for()
     assert "Read your data" in page.inner_text("main")
-    page.screenshot(path=str(SHOTS / "oauth2-consent.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "oauth2-consent.png"), full_page=True)
     with page.expect_request(lambda request: request.url.startswith(REDIRECT_URI)) as callback:
         page.get_by_role("button", name="Allow").click()
 

@@ -68,3 +68,40 @@ def test_docs_pages_load_every_asset_from_this_server(api_client: APIClient, url
         if asset.startswith("/static/"):
             served = api_client.get(asset)
             assert served.status_code == 200, asset
+
+
+FLOW = [
+    ("/api/cart/add/", 201),
+    ("/api/cart/checkout/", 201),
+    ("/api/payments/create/", 201),
+    ("/api/payments/confirm/", 200),
+    ("/api/orders/", 201),
+]
+
+
+def _example(document: dict, path: str) -> dict:
+    content = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    (example, *_) = content["examples"].values()  # what Swagger UI fills in by default
+    return example["value"]
+
+
+def test_swagger_uis_default_examples_walk_the_buyers_flow_on_the_demo_data(schema, settings):
+    """What a newcomer does in Swagger UI after `make run`: sign in as the demo buyer, press
+    "Try it out" and "Execute" on each step of the flow without editing a thing."""
+    settings.DEBUG = True
+    call_command("demo_data", "--products", "30")
+    document = schema
+    session = APIClient().post(
+        "/api/auth/login/",
+        {"email": "buyer@sudamall.local", "password": "sudamall-demo"},
+        format="json",
+    )
+    buyer = APIClient()
+    buyer.credentials(HTTP_AUTHORIZATION=f"Bearer {session.json()['access']}")
+
+    answers = [
+        buyer.post(path, _example(document, path), format="json").status_code for path, _ in FLOW
+    ]
+
+    assert answers == [status for _, status in FLOW]
+    assert buyer.get("/api/orders/").json()["results"][-1]["status"] == "paid"

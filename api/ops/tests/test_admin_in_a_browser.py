@@ -2,32 +2,20 @@
 columns (no horizontal scroll hiding totals and statuses), read-only pages offer no Save
 button, and names read right. Screenshots land in var/screenshots/admin-*.png."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from accounts.models import ActivityLog, User
 from accounts.services import record_activity
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from authentication.models import ExternalIdentity
+from core.tests.browser import SCREENSHOTS, chromium_page, needs_chromium
 from orders.tests.factories import paid_checkout, place_checkout
 from payments.tests.factories import open_payment
 from products.tests.factories import make_product
 from stores.tests.factories import StoreFactory
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), needs_chromium]
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="needs Chromium (Debian: apt-get install chromium)"
-    ),
-]
 
 CHANGE_LISTS = [
     "orders/order",
@@ -45,10 +33,7 @@ CHANGE_LISTS = [
 
 
 @pytest.fixture
-def staff_browser(live_server, monkeypatch, settings):
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop in this thread
+def staff_browser(live_server, settings):
     settings.CSRF_COOKIE_SECURE = settings.SESSION_COOKIE_SECURE = False  # http live server
     User.objects.create_superuser("ops@sudamall.local", password=DEFAULT_PASSWORD)
     buyer = UserFactory(email="amna.osman@example.com", first_name="Amna", last_name="Osman")
@@ -62,20 +47,16 @@ def staff_browser(live_server, monkeypatch, settings):
     ExternalIdentity.objects.create(
         user=buyer, provider="google", subject="110169484474386276334", email=buyer.email
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with chromium_page() as page:
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("#id_username", "ops@sudamall.local")
         page.fill("#id_password", DEFAULT_PASSWORD)
         page.click("input[type=submit]")
         yield page, live_server.url
-        browser.close()
 
 
 def test_change_lists_fit_a_1280_pixel_screen(staff_browser):
     page, base = staff_browser
-    SHOTS.mkdir(parents=True, exist_ok=True)
     overflowing = {}
     for change_list in CHANGE_LISTS:
         page.goto(f"{base}/admin/{change_list}/")
@@ -86,7 +67,7 @@ def test_change_lists_fit_a_1280_pixel_screen(staff_browser):
         )
         if table > room:
             overflowing[change_list] = (table, room)
-        page.screenshot(path=str(SHOTS / f"admin-{change_list.replace('/', '-')}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"admin-{change_list.replace('/', '-')}.png"))
 
     assert overflowing == {}
 

@@ -77,7 +77,7 @@ def test_the_store_owner_fulfils_and_the_buyer_sees_every_step(
         ("processing", "shipped"),
         ("shipped", "delivered"),
     ]
-    assert events[-1]["actor"]["id"] == product.store.owner.pk
+    assert events[-1]["actor"] == {"role": "store", "display_name": product.store.name}
     assert events[-1]["note"] == "now delivered"
 
 

@@ -45,3 +45,50 @@ def test_demo_data_refuses_to_run_in_production(settings):
 
     with pytest.raises(CommandError):
         call_command("demo_data", "--products", "5")
+
+
+def test_the_demo_catalogue_makes_sense(settings):
+    from products.management.demo_catalogue import CATALOGUE, STORES
+
+    settings.DEBUG = True
+    call_command("demo_data", "--products", "150")
+
+    shelves = {
+        item.english: (department.name, shelf, item)
+        for department in CATALOGUE
+        for shelf, items in department.shelves.items()
+        for item in items
+    }
+    plans = {p.english: p for p in STORES} | {p.arabic: p for p in STORES}
+    arabic_letters = set("ابتثجحخدذرزسشصضطظعغفقكلمنهوي")
+    for product in Product.objects.select_related("store", "category__parent").prefetch_related(
+        "sizes", "images"
+    ):
+        plan = plans[product.store.name]
+        department, shelf, item = next(
+            entry
+            for entry in shelves.values()
+            if product.name in (entry[2].english, entry[2].arabic)
+        )
+        # What a store sells, it sells under the right category, in its own language.
+        assert department in plan.departments, (product.name, product.store.name)
+        assert (product.category.parent.name, product.category.name) == (department, shelf)
+        assert bool(arabic_letters & set(product.name)) == plan.arabic_names
+        # Sizes from the item's own size system; a price in its range.
+        assert [s.name for s in product.sizes.all()] == (item.sizes or [""])
+        assert item.price_range[0] <= product.price <= item.price_range[1]
+        assert product.images.count() == 1
+    for store in Store.objects.all():
+        plan = plans[store.name]
+        assert abs(float(store.latitude) - plan.latitude) < 0.1
+        assert abs(float(store.longitude) - plan.longitude) < 0.1
+
+
+def test_the_first_product_is_the_one_the_api_examples_buy(settings):
+    settings.DEBUG = True
+    call_command("demo_data", "--products", "20")
+
+    first = Product.objects.order_by("pk").first()
+    assert first is not None
+    assert [size.name for size in first.sizes.all()] == [""]  # no sizes: no size_id needed
+    assert first.sizes.get().on_hand >= 2

@@ -1,6 +1,8 @@
-"""Demo and benchmark data: users, stores, a category tree, tags and products with sizes, stock,
-offers, images and a first history version — inserted in bulk, so 100 000 products take well
-under a minute.
+"""Demo and benchmark data: users, stores in Sudanese cities, a category tree, tags and products
+with sizes, stock, offers, a picture and a first history version — a catalogue that makes sense
+(products/management/demo_catalogue.py), inserted in bulk, so 100 000 products take well under
+a minute. The first product is always an in-stock one without sizes, so the request examples
+in Swagger UI (`product_id: 1`) work as they stand.
 
     python manage.py demo_data                    # small set, as `make run` uses
     python manage.py demo_data --products 100000  # benchmark-sized catalogue
@@ -10,7 +12,9 @@ import io
 import json
 import random
 import sys
+import textwrap
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,10 +27,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from accounts.models import User
 from core.bulk import insert_rows
+from products.management.demo_catalogue import (
+    CATALOGUE,
+    STORES,
+    TAGS,
+    Department,
+    Item,
+    StorePlan,
+)
 from products.models import (
     Category,
     Product,
@@ -40,22 +52,17 @@ from products.services import catalog
 from stores.models import Store
 
 DEMO_PASSWORD = "sudamall-demo"  # noqa: S105 - printed for local demo accounts only
-CATEGORY_TREE = {
-    "Clothing": ["Jalabiyas", "Thobes", "Shoes", "Scarves"],
-    "Food": ["Dates", "Spices", "Coffee & tea", "Sweets"],
-    "Home": ["Kitchen", "Bedding", "Decor"],
-    "Electronics": ["Phones", "Accessories", "Solar"],
-    "Beauty": ["Henna", "Perfume", "Oils"],
-}
-TAGS = ["handmade", "organic", "new", "eid", "summer", "gift", "local", "wholesale", "bestseller"]
-ADJECTIVES = ["Fine", "Classic", "Fresh", "Premium", "Soft", "Bright", "Golden", "Nile", "Desert"]
-NOUNS = ["jalabiya", "thobe", "sandals", "scarf", "dates", "hibiscus", "coffee", "kettle",
-         "blanket", "lamp", "phone case", "charger", "henna kit", "oud", "sesame oil"]  # fmt: skip
-SIZE_SETS = [[], [], ["S", "M", "L"], ["38", "39", "40", "41", "42"], ["250 g", "500 g", "1 kg"]]
-# Cities for store locations (lat, lng): spread the stores around them.
-CITIES = [(15.5007, 32.5599), (15.6445, 32.4777), (19.6158, 37.2164), (14.4012, 33.5199),
-          (13.1843, 30.2167), (12.0489, 24.8807)]  # fmt: skip
-IMAGE_POOL = 24
+OWNER_NAMES = [("Omer", "Abdalla"), ("Fatima", "Hassan"), ("Yousif", "Mahjoub"), ("Nafisa", "Ali"),
+               ("Khalid", "Osman"), ("Reem", "Babiker"), ("Hassan", "Idris"), ("Safa", "Mustafa"),
+               ("Mohamed", "Elamin"), ("Hiba", "Salih")]  # fmt: skip
+STOCK_LEVELS = [0, 2, 5, 12, 20, 40, 80]
+
+
+@dataclass(frozen=True)
+class Shelf:
+    department: Department
+    category: str
+    item: Item
 
 
 class Progress:
@@ -103,7 +110,7 @@ class Command(BaseCommand):
         count = options["products"]
         if count < 1:
             raise CommandError("--products must be at least 1.")
-        stores = options["stores"] or min(max(count // 40, 5), 500)
+        stores = options["stores"] or min(max(count // 40, len(STORES)), 500)
         rng = random.Random(options["seed"])
         started = time.monotonic()
         progress = sys.stderr
@@ -111,12 +118,9 @@ class Command(BaseCommand):
         with transaction.atomic():
             owners, buyer = self._users(stores)
             store_rows = self._stores(owners, rng)
-            leaves = self._categories()
+            shelves = self._categories()
             tags = self._tags()
-        images = self._image_pool(rng, min(IMAGE_POOL, count))
-        self._products(
-            count, store_rows, leaves, tags, images, rng, Progress("products", count, progress)
-        )
+        self._products(count, store_rows, shelves, tags, rng, Progress("products", count, progress))
 
         elapsed = time.monotonic() - started
         self.stdout.write(
@@ -138,8 +142,8 @@ class Command(BaseCommand):
             [
                 User(
                     email=f"owner{suffix + n}@sudamall.local",
-                    first_name="Owner",
-                    last_name=str(suffix + n),
+                    first_name=OWNER_NAMES[(n - 1) % len(OWNER_NAMES)][0],
+                    last_name=OWNER_NAMES[(n - 1) % len(OWNER_NAMES)][1],
                     account_type=User.AccountType.BUSINESS_OWNER,
                     is_email_verified=True,
                     password=password,
@@ -149,126 +153,163 @@ class Command(BaseCommand):
         )
         buyer, _ = User.objects.get_or_create(
             email="buyer@sudamall.local",
-            defaults={"first_name": "Demo", "last_name": "Buyer", "is_email_verified": True,
+            defaults={"first_name": "Amna", "last_name": "Osman", "is_email_verified": True,
                       "password": password},
         )  # fmt: skip
         User.objects.get_or_create(
             email="admin@sudamall.local",
-            defaults={"is_staff": True, "is_superuser": True, "is_email_verified": True,
-                      "password": password},
+            defaults={"first_name": "Sudamall", "last_name": "Support", "is_staff": True,
+                      "is_superuser": True, "is_email_verified": True, "password": password},
         )  # fmt: skip
         return owners, buyer
 
-    def _stores(self, owners: list[User], rng: random.Random) -> list[Store]:
+    def _stores(self, owners: list[User], rng: random.Random) -> list[tuple[Store, StorePlan]]:
+        """The plans in demo_catalogue.STORES, each in its city; a benchmark asking for more
+        stores than plans gets branches ("Kassala Souq 2") around the same cities."""
         taken = set(Store.objects.values_list("slug", flat=True))
-        rows = []
+        rows, plans = [], []
         for n, owner in enumerate(owners):
-            name = f"{rng.choice(ADJECTIVES)} {rng.choice(['Market', 'Bazaar', 'Souq', 'Shop'])}"
-            slug = f"{slugify(name)}-{owner.pk}"
+            plan = STORES[n % len(STORES)]
+            branch = n // len(STORES)
+            english = plan.english if not branch else f"{plan.english} {branch + 1}"
+            slug = f"{slugify(english)}-{owner.pk}"
             if slug in taken:
                 continue
-            lat, lng = CITIES[n % len(CITIES)]
+            spread = 0.03 if not branch else 0.15
             rows.append(
                 Store(
                     owner=owner,
-                    name=name,
+                    name=plan.arabic if plan.arabic_names else english,
                     slug=slug,
-                    description="A demo store.",
-                    address="Demo street",
-                    latitude=Decimal(f"{lat + rng.uniform(-0.2, 0.2):.6f}"),
-                    longitude=Decimal(f"{lng + rng.uniform(-0.2, 0.2):.6f}"),
+                    description=f"{english} ({plan.arabic}), {plan.city}. Sells: "
+                    + ", ".join(d.lower() for d in plan.departments)
+                    + ".",
+                    address=f"Souq street, {plan.city}",
+                    latitude=Decimal(f"{plan.latitude + rng.uniform(-spread, spread):.6f}"),
+                    longitude=Decimal(f"{plan.longitude + rng.uniform(-spread, spread):.6f}"),
                 )
             )
-        return Store.objects.bulk_create(rows)
+            plans.append(plan)
+        return list(zip(Store.objects.bulk_create(rows), plans, strict=True))
 
-    def _categories(self) -> list[Category]:
-        leaves = []
-        for parent_name, children in CATEGORY_TREE.items():
-            parent = Category.objects.filter(slug=slugify(parent_name)).first()
-            parent = parent or catalog.create_category(name=parent_name)
-            for child in children:
-                leaf = Category.objects.filter(slug=slugify(child)).first()
-                leaves.append(leaf or catalog.create_category(name=child, parent=parent))
-        return leaves
+    def _categories(self) -> dict[str, list[tuple[Category, Shelf]]]:
+        """The category tree; for each department, its shelves with their category rows."""
+        by_department: dict[str, list[tuple[Category, Shelf]]] = {}
+        for department in CATALOGUE:
+            parent = Category.objects.filter(slug=slugify(department.name)).first()
+            parent = parent or catalog.create_category(name=department.name)
+            for name, items in department.shelves.items():
+                leaf = Category.objects.filter(slug=slugify(name)).first()
+                leaf = leaf or catalog.create_category(name=name, parent=parent)
+                by_department.setdefault(department.name, []).extend(
+                    (leaf, Shelf(department, name, item)) for item in items
+                )
+        return by_department
 
-    def _tags(self) -> list[Tag]:
-        existing = {t.slug: t for t in Tag.objects.all()}
-        missing = [
-            Tag(name=name, slug=slugify(name)) for name in TAGS if slugify(name) not in existing
-        ]
-        Tag.objects.bulk_create(missing)
-        return list(Tag.objects.filter(slug__in=[slugify(n) for n in TAGS]))
+    def _tags(self) -> dict[str, Tag]:
+        existing = {t.slug for t in Tag.objects.all()}
+        Tag.objects.bulk_create(
+            [Tag(name=name, slug=slugify(name)) for name in TAGS if slugify(name) not in existing]
+        )
+        return {t.name: t for t in Tag.objects.filter(slug__in=[slugify(n) for n in TAGS])}
 
-    def _image_pool(self, rng: random.Random, count: int) -> list[str]:
-        """A few generated images, each stored once; the first products use them."""
-        names = []
-        for n in range(count):
-            image = Image.new("RGB", (480, 480), tuple(rng.randrange(60, 230) for _ in range(3)))
-            draw = ImageDraw.Draw(image)
-            draw.ellipse((90, 90, 390, 390), outline=(255, 255, 255), width=12)
-            draw.text((200, 225), f"#{n + 1}", fill=(255, 255, 255))
-            buffer = io.BytesIO()
-            image.save(buffer, format="WEBP", quality=80)
-            names.append(
-                default_storage.save(f"products/demo/{n + 1}.webp", ContentFile(buffer.getvalue()))
-            )
-        return names
+    def _picture(self, shelf: Shelf, cache: dict[str, str]) -> str:
+        """A picture of the item: its name on its department's colour, drawn once per item."""
+        key = slugify(shelf.item.english)
+        if key in cache:
+            return cache[key]
+        colour = shelf.department.colour
+        image = Image.new("RGB", (600, 600), colour)
+        draw = ImageDraw.Draw(image)
+        light = tuple(min(255, c + 70) for c in colour)
+        draw.ellipse((60, 60, 540, 540), fill=light)
+        draw.ellipse((120, 120, 480, 480), fill=colour)
+        big, small = ImageFont.load_default(size=40), ImageFont.load_default(size=24)
+        lines = textwrap.wrap(shelf.item.english, width=16)[:3]
+        y = 300 - 25 * len(lines)
+        for line in lines:
+            draw.text((300, y), line, fill=(255, 255, 255), font=big, anchor="mt")
+            y += 50
+        draw.text((300, 560), f"{shelf.department.name} / {shelf.category}", fill=(255, 255, 255),
+                  font=small, anchor="mb")  # fmt: skip
+        buffer = io.BytesIO()
+        image.save(buffer, format="WEBP", quality=80)
+        cache[key] = default_storage.save(
+            f"products/demo/{key}.webp", ContentFile(buffer.getvalue())
+        )
+        return cache[key]
+
+    def _plan(
+        self,
+        index: int,
+        stores: list[tuple[Store, StorePlan]],
+        shelves: dict[str, list[tuple[Category, Shelf]]],
+        rng: random.Random,
+    ) -> tuple[Store, StorePlan, Category, Shelf]:
+        """Which store sells what: a store picks from its own departments only."""
+        store, plan = stores[0] if index == 0 else rng.choice(stores)
+        options = [row for name in plan.departments for row in shelves[name]]
+        if index == 0:  # Swagger UI's examples use product 1: in stock, without sizes
+            options = [row for row in options if not row[1].item.sizes]
+        category, shelf = rng.choice(options)
+        return store, plan, category, shelf
 
     def _products(
         self,
         count: int,
-        stores: list[Store],
-        leaves: list[Category],
-        tags: list[Tag],
-        images: list[str],
+        stores: list[tuple[Store, StorePlan]],
+        shelves: dict[str, list[tuple[Category, Shelf]]],
+        tags: dict[str, Tag],
         rng: random.Random,
         progress: Progress,
     ) -> None:
         now = timezone.now()
         batch = 5000
-        category_ref = {c.pk: {"slug": c.slug, "name": c.name} for c in leaves}
+        pictures: dict[str, str] = {}
         for offset in range(0, count, batch):
             n_rows = min(batch, count - offset)
             with transaction.atomic():
                 products, plans = [], []
-                for _ in range(n_rows):
-                    price = Decimal(rng.randrange(500, 500_000)) / 100
-                    category = rng.choice(leaves)
+                for index in range(offset, offset + n_rows):
+                    store, plan, category, shelf = self._plan(index, stores, shelves, rng)
+                    low, high = shelf.item.price_range
+                    price = Decimal(rng.randrange(low, high + 1) // 50 * 50 or 50)
+                    arabic = plan.arabic_names
                     product = Product(
-                        store=rng.choice(stores),
-                        name=f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}",
-                        description="Demo product. " * rng.randrange(1, 4),
+                        store=store,
+                        name=shelf.item.arabic if arabic else shelf.item.english,
+                        description=shelf.item.description
+                        + ("" if arabic else f" ({shelf.item.arabic})"),
                         price=price,
                         currency=settings.DEFAULT_CURRENCY,
                         category=category,
                         version=1,
                     )
-                    if rng.random() < 0.15:
-                        product.offer_price = (price * Decimal("0.8")).quantize(Decimal("0.01"))
+                    if index and rng.random() < 0.15:
+                        product.offer_price = (price * Decimal("0.85")).quantize(Decimal("1"))
                         product.offer_starts_at = now - timedelta(days=rng.randrange(0, 5))
                         product.offer_ends_at = now + timedelta(days=rng.randrange(1, 20))
-                    size_names = rng.choice(SIZE_SETS) or [""]
-                    plans.append((size_names, rng.sample(tags, rng.randrange(0, 3)), category.pk))
+                    product_tags = [tags[t] for t in shelf.item.tags if t in tags]
+                    plans.append((shelf.item.sizes or [""], product_tags, category, shelf, index))
                     products.append(product)
                 products = Product.objects.bulk_create(products)
 
                 sizes, versions, image_rows = [], [], []
                 through = Product.tags.through
                 tag_links: list[tuple[int, int]] = []
-                for index, (product, (size_names, product_tags, category_id)) in enumerate(
-                    zip(products, plans, strict=True)
+                for product, (size_names, product_tags, category, shelf, index) in zip(
+                    products, plans, strict=True
                 ):
                     for position, name in enumerate(size_names):
+                        on_hand = 40 if index == 0 else rng.choice(STOCK_LEVELS)
                         sizes.append(
-                            Size(product=product, name=name, position=position,
-                                 on_hand=rng.choice([0, 1, 3, 8, 20, 50]))
-                        )  # fmt: skip
-                    tag_links += [(product.pk, tag.pk) for tag in product_tags]
-                    if offset + index < len(images):
-                        image_rows.append(
-                            ProductImage(product=product, image=images[offset + index])
+                            Size(product=product, name=name, position=position, on_hand=on_hand)
                         )
-                    versions.append((product, size_names, product_tags, category_id))
+                    tag_links += [(product.pk, tag.pk) for tag in product_tags]
+                    image_rows.append(
+                        ProductImage(product=product, image=self._picture(shelf, pictures))
+                    )
+                    versions.append((product, product_tags, category))
                 sizes = Size.objects.bulk_create(sizes)
                 insert_rows(through, ["product_id", "tag_id"], tag_links)
                 ProductImage.objects.bulk_create(image_rows)
@@ -300,14 +341,14 @@ class Command(BaseCommand):
                                     product,
                                     sizes_by_product[product.pk],
                                     sorted(t.name for t in product_tags),
-                                    category_ref[category_id],
+                                    {"slug": category.slug, "name": category.name},
                                     images_by_product.get(product.pk, []),
                                 )
                             ),
                             "[]",
                             now,
                         )
-                        for product, _names, product_tags, category_id in versions
+                        for product, product_tags, category in versions
                     ],
                 )
             progress.advance(n_rows)
