@@ -51,7 +51,8 @@ def main(base_url: str, email_folder: str) -> None:
         body=RegisterRequest(email=email, password="Nile-river-2026!", first_name="Amna",
                              last_name="Osman", account_type=AccountTypeEnum.BUYER),
     )  # fmt: skip
-    assert registered is not None and not registered.user.is_email_verified, registered
+    assert registered is not None, "registration answered nothing"
+    assert not registered.user.is_email_verified
     session = auth_verify_email_create.sync(
         client=anonymous,
         body=VerifyEmailRequest(email=email, code=code_sent_to(email, Path(email_folder))),
@@ -59,10 +60,17 @@ def main(base_url: str, email_folder: str) -> None:
     buyer = AuthenticatedClient(base_url=base_url, token=session.access,
                                 raise_on_unexpected_status=True)  # fmt: skip
 
-    page = products_list.sync(client=anonymous, ordering=ProductsListOrdering.CREATED_AT, page_size=50)
-    product = next(p for p in page.results if len(p.sizes) == 1 and not p.sizes[0].name
-                   and p.availability != "out_of_stock")  # fmt: skip
-    cart = cart_add_create.sync(client=buyer, body=CartAddRequest(product_id=product.id, quantity=1))
+    page = products_list.sync(
+        client=anonymous, ordering=ProductsListOrdering.CREATED_AT, page_size=50
+    )
+    product = next(
+        p
+        for p in page.results
+        if len(p.sizes) == 1 and not p.sizes[0].name and p.availability != "out_of_stock"
+    )
+    cart = cart_add_create.sync(
+        client=buyer, body=CartAddRequest(product_id=product.id, quantity=1)
+    )
     assert cart.item_count == 1, cart
     checkout = cart_checkout_create.sync(
         client=buyer,
@@ -73,10 +81,12 @@ def main(base_url: str, email_folder: str) -> None:
         ),
     )  # fmt: skip
     payment = payments_create_create.sync(
-        client=buyer, body=PaymentCreateRequest(checkout_id=checkout.id, gateway=PaymentGatewayEnum.TEST)
+        client=buyer,
+        body=PaymentCreateRequest(checkout_id=checkout.id, gateway=PaymentGatewayEnum.TEST),
     )
     paid = payments_confirm_create.sync(
-        client=buyer, body=PaymentConfirmRequest(payment_id=payment.id, card_number="4242424242424242")
+        client=buyer,
+        body=PaymentConfirmRequest(payment_id=payment.id, card_number="4242424242424242"),
     )
     order = orders_retrieve.sync(client=buyer, order_id=checkout.orders[0].id)
 
