@@ -4,11 +4,26 @@ process: events made in a Celery worker need the Redis layer to reach a socket).
 from api.settings.environment import env
 from api.settings.redis import REDIS_URL
 
+# channels-redis waits for a socket's next message with a blocking BZPOPMIN of 5 s; redis-py
+# 8 reads with a 5 s socket timeout by default, so an idle socket's read timed out first and
+# every socket idle for 5 s closed with 1011. The read timeout must outlast the block; it still
+# bounds how long a dead Redis goes unnoticed.
+CHANNEL_LAYER_SOCKET_TIMEOUT = 15
+
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "sudamall"},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
+                "prefix": "sudamall",
+            },
         }
     }
 else:

@@ -86,3 +86,40 @@ def test_an_event_sent_by_the_worker_reaches_a_websocket_through_redis(tmp_path)
 
         assert event["type"] == "ops.worker_check.completed"
         assert event["data"]["worker"].startswith("it@")
+
+
+@pytest.mark.skipif(not services_configured(), reason="needs DATABASE_URL (MariaDB) and REDIS_URL")
+def test_a_socket_idle_for_30_seconds_on_redis_still_receives_and_a_silent_one_gets_4401(tmp_path):
+    """channels-redis blocks 5 s on BZPOPMIN; with redis-py's default 5 s read timeout every
+    idle socket died with 1011 after about 5 s — and one that never authenticated closed 1011
+    instead of 4401. Both on a real daphne, on Redis."""
+    import asyncio
+    import json
+
+    import websockets
+
+    with running_stack("services", tmp_path) as stack:
+        url = stack.base_url.replace("http://", "ws://") + "/ws/events/"
+
+        async def scenario() -> tuple[dict, int]:
+            async with websockets.connect(url) as idle:
+                await idle.send(json.dumps({"type": "auth", "token": staff_token()}))
+                assert json.loads(await idle.recv())["type"] == "auth.ok"
+                await asyncio.sleep(30)
+                created = await asyncio.to_thread(
+                    httpx.post,
+                    stack.base_url + "/api/ops/worker-checks/",
+                    headers={"Authorization": f"Bearer {staff_token()}"},
+                    timeout=10,
+                )
+                assert created.status_code == 202, stack.logs()
+                event = json.loads(await asyncio.wait_for(idle.recv(), 30))
+            async with websockets.connect(url) as silent:
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await asyncio.wait_for(silent.recv(), 30)
+            return event, closed.value.rcvd.code
+
+        event, silent_close = asyncio.run(scenario())
+
+        assert event["type"] == "ops.worker_check.completed"
+        assert silent_close == 4401
