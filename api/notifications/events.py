@@ -20,8 +20,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Min, Value, When
+from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from core.bulk import insert_rows
@@ -32,16 +32,35 @@ from notifications.models import EventStream, UserEvent
 logger = logging.getLogger(__name__)
 
 
+def _advance_streams(counts: Mapping[int, int]) -> dict[int, int]:
+    """Add ``counts[user]`` to each user's ``last_seq`` — creating the stream of a user's first
+    event — and return the new values. One upsert, rows in user-id order: each stream row is
+    locked exclusively at once and stays so until the transaction ends. (An UPDATE, then an
+    INSERT when it found no row, deadlocked on MariaDB: two first events both took the shared
+    lock of the duplicate key, then both waited to update it.)"""
+    users = sorted(counts)
+    table = connection.ops.quote_name(EventStream._meta.db_table)
+    rows = ", ".join(["(%s, %s)"] * len(users))
+    params = [value for user in users for value in (user, counts[user])]
+    if connection.vendor == "mysql":
+        sql = (
+            f"INSERT INTO {table} (user_id, last_seq) VALUES {rows} "  # noqa: S608 - model meta
+            "ON DUPLICATE KEY UPDATE last_seq = last_seq + VALUES(last_seq)"
+        )
+    else:  # SQLite, PostgreSQL
+        sql = (
+            f"INSERT INTO {table} (user_id, last_seq) VALUES {rows} "  # noqa: S608 - model meta
+            "ON CONFLICT (user_id) DO UPDATE SET last_seq = "
+            f"{table}.last_seq + excluded.last_seq"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return dict(EventStream.objects.filter(user_id__in=users).values_list("user_id", "last_seq"))
+
+
 def _next_seq(user_id: int) -> int:
     """Number the user's next event; the stream row stays locked until the transaction ends."""
-    if not EventStream.objects.filter(user_id=user_id).update(last_seq=F("last_seq") + 1):
-        try:
-            with transaction.atomic():
-                EventStream.objects.create(user_id=user_id, last_seq=1)
-            return 1
-        except IntegrityError:  # a concurrent first event created it: number after it
-            EventStream.objects.filter(user_id=user_id).update(last_seq=F("last_seq") + 1)
-    return EventStream.objects.filter(user_id=user_id).values_list("last_seq", flat=True)[0]
+    return _advance_streams({user_id: 1})[user_id]
 
 
 def push_to_user(user_id: int, type: str, data: Mapping[str, Any]) -> UserEvent:
@@ -57,27 +76,17 @@ def push_to_user(user_id: int, type: str, data: Mapping[str, Any]) -> UserEvent:
 
 
 def push_many(batch: Iterable[tuple[int, str, Mapping[str, Any]]]) -> list[UserEvent]:
-    """Many events (``(user_id, type, data)``) in four statements, whatever their number — for
-    sweeps that tell thousands of buyers at once. The streams are locked by one UPDATE, in
-    primary-key (user id) order; each user's events keep the order given."""
+    """Many events (``(user_id, type, data)``) in three statements, whatever their number — for
+    sweeps that tell thousands of buyers at once. The streams are locked by one upsert, in
+    user-id order; each user's events keep the order given."""
     batch = [(user_id, type, json_safe(data)) for user_id, type, data in batch]
     if not batch:
         return []
     counts = Counter(user_id for user_id, _, _ in batch)
     with transaction.atomic():
-        EventStream.objects.bulk_create(
-            [EventStream(user_id=user_id, last_seq=0) for user_id in sorted(counts)],
-            ignore_conflicts=True,
-        )
-        EventStream.objects.filter(user_id__in=sorted(counts)).update(
-            last_seq=F("last_seq")
-            + Case(*[When(user_id=u, then=Value(n)) for u, n in counts.items()], default=0)
-        )
         next_seq = {
             user_id: newest - counts[user_id] + 1
-            for user_id, newest in EventStream.objects.filter(user_id__in=list(counts)).values_list(
-                "user_id", "last_seq"
-            )
+            for user_id, newest in _advance_streams(counts).items()
         }
         now = timezone.now()
         rows = []

@@ -85,6 +85,7 @@ def _example(document: dict, path: str) -> dict:
     return example["value"]
 
 
+@pytest.mark.django_db(transaction=True, reset_sequences=True)  # ids from 1, as after make run
 def test_swagger_uis_default_examples_walk_the_buyers_flow_on_the_demo_data(schema, settings):
     """What a newcomer does in Swagger UI after `make run`: sign in as the demo buyer, press
     "Try it out" and "Execute" on each step of the flow without editing a thing."""

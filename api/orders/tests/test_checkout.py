@@ -260,8 +260,8 @@ def test_the_sweep_expires_ten_thousand_units_in_a_fixed_number_of_statements(
             )
 
     later = timezone.now() + timedelta(minutes=16)
-    # +4: the buyers are told in four statements however many (notifications.events.push_many)
-    with time_machine.travel(later, tick=False), django_assert_max_num_queries(20):
+    # +3: the buyers are told in three statements however many (notifications.events.push_many)
+    with time_machine.travel(later, tick=False), django_assert_max_num_queries(19):
         expired = window.expire_due_checkouts()
 
     assert expired == 100
