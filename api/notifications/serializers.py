@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from core.serializers import QuerySerializer
+
 
 class EventSerializer(serializers.Serializer):
     type = serializers.CharField(
@@ -11,7 +13,7 @@ class EventSerializer(serializers.Serializer):
     )
 
 
-class EventListQuerySerializer(serializers.Serializer):
+class EventListQuerySerializer(QuerySerializer):
     after_seq = serializers.IntegerField(
         min_value=0, default=0, help_text="The last seq the client has; 0 for everything kept."
     )

@@ -6,6 +6,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import QuerySerializer
 from payments.models import Gateway, Payment, PaymentAttempt, Refund
 
 
@@ -150,7 +151,7 @@ class RefundInputSerializer(serializers.Serializer):
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 
 
-class AnalyticsQuerySerializer(serializers.Serializer):
+class AnalyticsQuerySerializer(QuerySerializer):
     store = _id(required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

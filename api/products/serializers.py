@@ -4,7 +4,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import QueryBooleanField
+from core.serializers import QueryBooleanField, QuerySerializer
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Size, Tag
 
@@ -232,7 +232,7 @@ class TagSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug"]
 
 
-class ProductListQuerySerializer(serializers.Serializer):
+class ProductListQuerySerializer(QuerySerializer):
     search = serializers.CharField(required=False, max_length=100)
     category = serializers.SlugField(required=False)
     tag = serializers.SlugField(required=False, allow_unicode=True)
@@ -247,10 +247,3 @@ class ProductListQuerySerializer(serializers.Serializer):
     has_offer = QueryBooleanField(required=False)
     size = serializers.CharField(required=False, max_length=50)
     ordering = serializers.ChoiceField(choices=list(selectors.ORDERINGS), required=False)
-
-    def validate(self, attrs: dict) -> dict:
-        # A form leaves a blank ``ordering=`` in the query string; DRF would read it as "not
-        # given", but the value is outside the documented choices: say so rather than guess.
-        if self.initial_data.get("ordering") == "":
-            raise serializers.ValidationError({"ordering": ["Choose one of the orderings."]})
-        return attrs

@@ -3,7 +3,7 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
 from core.openapi import OPTIONAL
-from core.serializers import QueryBooleanField
+from core.serializers import QueryBooleanField, QuerySerializer
 from stores.models import Store
 
 
@@ -72,7 +72,7 @@ class StoreInputSerializer(serializers.Serializer):
         return attrs
 
 
-class StoreListQuerySerializer(serializers.Serializer):
+class StoreListQuerySerializer(QuerySerializer):
     mine = QueryBooleanField(
         required=False, help_text="`true`: only your own stores (signed in), active or not."
     )

@@ -357,3 +357,20 @@ def test_store_catalogue_categories_and_tags_query_budgets(
     ):
         with django_assert_max_num_queries(8):
             assert api_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["store", "in_stock", "ordering", "min_price", "has_offer"])
+def test_a_blank_typed_filter_is_400_naming_it(api_client: APIClient, name):
+    response = api_client.get(f"/api/products/?{name}=")
+
+    assert response.status_code == 400
+    assert response.json()["details"] == {name: ["A value is required."]}
+
+
+def test_blank_free_text_filters_are_no_filter(api_client: APIClient):
+    make_product(name="Karkade")
+
+    response = api_client.get("/api/products/?search=&category=&tag=&size=")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
