@@ -19,6 +19,8 @@ from accounts.exceptions import CodeExpired, CodeLocked, InvalidCode
 from accounts.models import ActivityLog, OneTimeCode, User
 from core.clients import NO_CLIENT, ClientInfo
 from core.images import process_image
+from core.realtime import ring
+from core.websocket import SESSION_REVOKED
 from notifications.services import send_email_after_commit
 
 logger = logging.getLogger(__name__)
@@ -166,6 +168,9 @@ def revoke_all_tokens(*, user: User) -> None:
     oauth2.get_access_token_model().objects.filter(user=user).delete()
     oauth2.get_refresh_token_model().objects.filter(user=user).delete()
     oauth2.get_grant_model().objects.filter(user=user).delete()
+    # And every open socket of the user closes (4401), once this commits.
+    user_id = user.pk
+    transaction.on_commit(lambda: ring(user_id, {"type": SESSION_REVOKED, "all": True}))
 
 
 # --- profile -------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from oauth2_provider import admin as oauth2_admin
 from oauth2_provider import forms as oauth2_forms
 from oauth2_provider.models import Application
 
-from authentication.models import ExternalIdentity
+from authentication import sessions
+from authentication.models import ExternalIdentity, SignInSession
 from core.admin import ReadOnlyAdminMixin
 
 
@@ -17,6 +18,24 @@ class ExternalIdentityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("user__email", "email", "subject")
     list_select_related = ("user",)
     readonly_fields = ("user", "provider", "subject", "email", "created_at", "last_login_at")
+
+
+@admin.register(SignInSession)
+class SignInSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "created_at", "refreshed_at", "revoked_at", "revoked_reason")
+    list_filter = ("revoked_reason",)
+    search_fields = ("user__email", "id")
+    list_select_related = ("user",)
+    readonly_fields = ("id", "user", "created_at", "refreshed_at", "revoked_at", "revoked_reason")
+    actions = ("sign_out",)
+
+    @admin.action(description="Sign out the selected sessions (their sockets close at once)")
+    def sign_out(self, request: Any, queryset: Any) -> None:
+        ended = sum(
+            sessions.revoke(session_id=str(pk), reason=SignInSession.Reason.STAFF)
+            for pk in queryset.filter(revoked_at__isnull=True).values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{ended} session(s) signed out.")
 
 
 # --- OAuth2 applications (django-oauth-toolkit's admin, narrowed to what works here) ---------

@@ -14,11 +14,13 @@ from rest_framework_simplejwt.authentication import (
 from rest_framework_simplejwt.tokens import Token
 
 from accounts.models import User
+from authentication import sessions
 
 
 class JWTAuthentication(_JWTAuthentication):
     """simplejwt's authentication, plus: tokens die with the user's ``token_version`` (password
-    reset, account deletion), and a bearer token that isn't a JWT is left to OAuth2."""
+    reset, account deletion) and with their sign-in session (signed out, a refresh token
+    reused: one cache read), and a bearer token that isn't a JWT is left to OAuth2."""
 
     def authenticate(self, request: Request) -> tuple[Any, Token] | None:
         header = self.get_header(request)
@@ -32,7 +34,9 @@ class JWTAuthentication(_JWTAuthentication):
     def get_user(self, validated_token: Token) -> User:  # type: ignore[override]
         user = super().get_user(validated_token)
         assert isinstance(user, User)
-        if validated_token.get("ver", 0) != user.token_version:
+        if validated_token.get("ver", 0) != user.token_version or sessions.is_revoked_cached(
+            validated_token.get("sid")
+        ):
             raise exceptions.AuthenticationFailed("Token has been revoked.", code="token_revoked")
         return user
 

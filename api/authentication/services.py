@@ -9,16 +9,17 @@ from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import TokenBackendError, TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services as account_services
 from accounts.exceptions import InvalidCode
 from accounts.models import ActivityLog, OneTimeCode, User
-from authentication import google
+from authentication import google, sessions
 from authentication.exceptions import EmailNotVerified, InvalidCredentials, InvalidToken
-from authentication.models import ExternalIdentity
+from authentication.models import ExternalIdentity, SignInSession
 from authentication.throttles import LoginFailureLimiter
 from core.clients import NO_CLIENT, ClientInfo
 from notifications.services import send_email_after_commit
@@ -27,6 +28,7 @@ from stores import services as store_services
 logger = logging.getLogger(__name__)
 
 TOKEN_VERSION_CLAIM = "ver"  # noqa: S105 - a claim name, not a secret
+SESSION_CLAIM = "sid"  # the sign-in session (refresh-token family) a token belongs to
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,14 @@ class TokenPair:
     refresh: str
 
 
-def issue_tokens(*, user: User) -> TokenPair:
-    """A fresh access + refresh pair; the refresh token is recorded so it can be revoked."""
+def issue_tokens(*, user: User, session_id: str | None = None) -> TokenPair:
+    """A fresh access + refresh pair of a sign-in session (a new one unless ``session_id``
+    continues one); the refresh token is recorded so it can be revoked."""
     refresh = RefreshToken.for_user(user)
     refresh[TOKEN_VERSION_CLAIM] = user.token_version
+    if session_id:
+        sessions.refreshed(session_id=session_id)
+    refresh[SESSION_CLAIM] = session_id or str(sessions.start(user_id=user.pk).pk)
     update_last_login(None, user)  # type: ignore[arg-type]
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
@@ -174,6 +180,7 @@ def rotate_refresh_token(*, token: str, client: ClientInfo = NO_CLIENT) -> Token
     try:
         refresh = RefreshToken(token)  # type: ignore[arg-type]
     except TokenError as exc:
+        _end_family_if_reused(token)
         raise InvalidToken() from exc
     with transaction.atomic():
         outstanding = (
@@ -186,14 +193,37 @@ def rotate_refresh_token(*, token: str, client: ClientInfo = NO_CLIENT) -> Token
             raise InvalidToken()
         _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
         user = outstanding.user
-        if (
-            not created
-            or not user.is_active
-            or refresh.get(TOKEN_VERSION_CLAIM, 0) != user.token_version
-        ):
-            raise InvalidToken()
-        pair = issue_tokens(user=user)
-    return pair
+        session_id = refresh.get(SESSION_CLAIM)
+        live = (
+            created
+            and user.is_active
+            and refresh.get(TOKEN_VERSION_CLAIM, 0) == user.token_version
+            and sessions.is_live(session_id)
+        )
+        if live:
+            return issue_tokens(user=user, session_id=session_id)
+    if not created:  # lost a race with a concurrent use of the same token
+        _end_family(session_id, user_id=user.pk)
+    raise InvalidToken()
+
+
+def _end_family_if_reused(token: str) -> None:
+    """A correctly signed refresh token that was already rotated (or signed out) is being used
+    again: whoever holds its successor may be the thief or the owner, so the whole family goes
+    (OAuth 2.0 Security BCP, 4.14)."""
+    try:
+        payload = token_backend.decode(token, verify=True)  # type: ignore[arg-type]
+    except TokenBackendError:
+        return  # forged, garbled or expired: nothing to end
+    if payload.get("token_type") != "refresh" or not payload.get(SESSION_CLAIM):
+        return
+    if BlacklistedToken.objects.filter(token__jti=payload.get("jti")).exists():
+        _end_family(payload[SESSION_CLAIM], user_id=payload.get("user_id"))
+
+
+def _end_family(session_id: str | None, *, user_id: Any) -> None:
+    if session_id and sessions.revoke(session_id=session_id, reason=SignInSession.Reason.REUSE):
+        logger.warning("rotated refresh token reused", extra={"user_id": user_id})
 
 
 def logout(*, user: User, token: str, client: ClientInfo = NO_CLIENT) -> None:
@@ -206,6 +236,8 @@ def logout(*, user: User, token: str, client: ClientInfo = NO_CLIENT) -> None:
         raise InvalidToken()
     with transaction.atomic():
         refresh.blacklist()
+        if refresh.get(SESSION_CLAIM):
+            sessions.revoke(session_id=refresh[SESSION_CLAIM], reason=SignInSession.Reason.LOGOUT)
         account_services.record_activity(user=user, action=ActivityLog.Action.LOGOUT, client=client)
 
 

@@ -6,15 +6,17 @@ message. A missing, malformed, expired or revoked token — or none within
 would land in proxy logs) nor in a cookie, so the handshake needs no CSRF protection.
 
 Who is behind a token is not core's business: the check is found through the
-``WEBSOCKET_TOKEN_AUTHENTICATOR`` setting (a dotted path to ``(token) -> user id or None``), the
-way DRF finds its authentication classes, so core imports no app above it.
+``WEBSOCKET_TOKEN_AUTHENTICATOR`` setting (a dotted path to ``(token) -> SocketIdentity or
+None``), the way DRF finds its authentication classes, so core imports no app above it.
 """
 
 import asyncio
 import json
 import logging
 import re
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,18 +30,37 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = 4401
+# Sent to a user's group when tokens die: {"type", "session": id} for one sign-in session
+# (signed out, a refresh token reused), {"type", "all": true} for all (password changed).
+SESSION_REVOKED = "session.revoked"
 
 
-def token_authenticator() -> Callable[[str], int | None]:
+@dataclass(frozen=True)
+class SocketIdentity:
+    """Who a token stands for, as the handshake needs it."""
+
+    user_id: int
+    session: str = ""  # the sign-in session the token belongs to, if it says
+    expires_at: float | None = None  # unix time: the socket closes then unless re-authenticated
+
+
+def token_authenticator() -> Callable[[str], SocketIdentity | None]:
     return import_string(settings.WEBSOCKET_TOKEN_AUTHENTICATOR)
 
 
 class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
     """Subclasses implement ``on_authenticated`` (join groups, greet) and, if the client may talk
-    after the handshake, ``on_message``; everything before that is handled here."""
+    after the handshake, ``on_message``; everything before that is handled here.
+
+    A socket lives no longer than its token: it closes with 4401 when the token expires, unless
+    the client sends a fresh one first (``{"type": "auth", "token": ...}`` again, answered
+    ``auth.renewed``), and at once when its sign-in session is revoked (``session.revoked`` on
+    the user's group: signed out, password changed)."""
 
     auth_timeout_seconds: float = 10
     user_id: int | None = None
+    identity: SocketIdentity | None = None
+    _expiry: asyncio.TimerHandle | None = None
 
     async def connect(self) -> None:
         await self.accept()
@@ -62,21 +83,54 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
             return  # after the handshake, garbage is ignored rather than fatal
         if self.user_id is None:
             await self._authenticate(content)
+        elif isinstance(content, dict) and content.get("type") == "auth":
+            await self._renew(content)
         else:
             await self.on_message(content)
 
-    async def _authenticate(self, content: Any) -> None:
+    async def _identify(self, content: Any) -> SocketIdentity | None:
         token = content.get("token") if isinstance(content, dict) else None
         if not isinstance(token, str) or content.get("type") != "auth":
-            await self.close(code=UNAUTHORIZED)
-            return
-        user_id = await database_sync_to_async(token_authenticator())(token)
-        if user_id is None:
+            return None
+        return await database_sync_to_async(token_authenticator())(token)
+
+    def _close_at_expiry(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
+        assert self.identity is not None
+        if self.identity.expires_at is not None:
+            delay = max(self.identity.expires_at - time.time(), 0)
+            self._expiry = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self.close(code=UNAUTHORIZED))
+            )
+
+    async def _authenticate(self, content: Any) -> None:
+        identity = await self._identify(content)
+        if identity is None:
             await self.close(code=UNAUTHORIZED)
             return
         self._auth_deadline.cancel()
-        self.user_id = user_id
+        self.identity, self.user_id = identity, identity.user_id
+        self._close_at_expiry()
         await self.on_authenticated(content)
+
+    async def _renew(self, content: Any) -> None:
+        identity = await self._identify(content)
+        if identity is None or identity.user_id != self.user_id:
+            await self.close(code=UNAUTHORIZED)
+            return
+        self.identity = identity
+        self._close_at_expiry()
+        await self.send_json({"type": "auth.renewed", "data": {"expires_at": identity.expires_at}})
+
+    async def session_revoked(self, message: dict[str, Any]) -> None:
+        """The user's tokens died: this socket goes if it was opened with one of them."""
+        if self.identity is None:
+            return
+        if message.get("all") or (
+            message.get("session") and message["session"] == self.identity.session
+        ):
+            await self.close(code=UNAUTHORIZED)
 
     async def on_authenticated(self, auth_message: dict[str, Any]) -> None:
         """The handshake succeeded (``self.user_id`` is set): join groups, answer ``auth.ok``."""
@@ -86,9 +140,9 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         """A message after the handshake. Ignored unless a subclass listens."""
 
     async def disconnect(self, code: int) -> None:
-        deadline = getattr(self, "_auth_deadline", None)
-        if deadline is not None:
-            deadline.cancel()
+        for timer in (getattr(self, "_auth_deadline", None), self._expiry):
+            if timer is not None:
+                timer.cancel()
 
 
 def origin_allowed(origin: str, host: str) -> bool:

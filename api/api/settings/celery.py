@@ -62,6 +62,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.prune_events_task",
         "schedule": crontab(minute="41"),
     },
+    # Sign-in sessions and refresh-token records past their last refresh token's lifetime.
+    "prune-sign-in-sessions": {
+        "task": "authentication.tasks.prune_sign_in_sessions_task",
+        "schedule": crontab(hour="3", minute="23"),
+    },
     # Open payments past their window, and webhook events a lost message left behind.
     "payments-sweep": {
         "task": "payments.tasks.payments_sweep_task",

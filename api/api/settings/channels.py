@@ -31,7 +31,7 @@ else:
 
 # The first-message handshake of every socket (core.websocket) asks this for the user behind a
 # token, the way DRF finds its authentication classes: core never imports the accounts apps.
-WEBSOCKET_TOKEN_AUTHENTICATOR = "authentication.websocket.user_id_for_token"  # noqa: S105
+WEBSOCKET_TOKEN_AUTHENTICATOR = "authentication.websocket.identify"  # noqa: S105
 
 # The event log (notifications.events): each process polls it for the sockets it holds, so
 # events made elsewhere (a Celery worker, with no Redis to carry the ring) arrive within half a
