@@ -79,11 +79,14 @@ run: install-dev
 	@echo "  API docs     http://$(HOST):$(SUDAMALL_PORT)/api/schema/swagger-ui/"
 	@echo "  ReDoc        http://$(HOST):$(SUDAMALL_PORT)/api/schema/redoc/"
 	@echo "  Admin        http://$(HOST):$(SUDAMALL_PORT)/admin/   (demo staff: admin@sudamall.local / sudamall-demo)"
-	@echo "  Health       http://$(HOST):$(SUDAMALL_PORT)/health/  and /ready/"
+	@echo "  Health       http://$(HOST):$(SUDAMALL_PORT)/health/  and /ready/  (metrics: /metrics)"
 	@echo ""
+	@# The three processes write their Prometheus samples here; /metrics sums them.
+	@rm -rf var/prometheus && mkdir -p var/prometheus
 	@# honcho SIGKILLs what is still running 5 s after Ctrl-C; the worker's warm shutdown (finish
 	@# the task in hand, then stop polling the SQLite broker) can take longer: give it 30.
-	HOST=$(HOST) SUDAMALL_PORT=$(SUDAMALL_PORT) $(BIN)/python -c \
+	HOST=$(HOST) SUDAMALL_PORT=$(SUDAMALL_PORT) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
+		$(BIN)/python -c \
 		"import honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 30; honcho.command.main()" \
 		-f Procfile start
 

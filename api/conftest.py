@@ -138,3 +138,29 @@ def log_output() -> Iterator[io.StringIO]:
     yield stream
     handler.setStream(old_stream)
     root.setLevel(old_level)
+
+
+@pytest.fixture
+def mariadb_root() -> Callable[[str], None]:
+    """Run a statement as the MariaDB server's administrator (``MARIADB_ADMIN_URL``, by default
+    root without a password on 127.0.0.1, as CI and ENVIRONMENT.md have it): for tests that
+    create a throwaway user with limits of its own."""
+    import os
+    from urllib.parse import urlsplit
+
+    import MySQLdb
+
+    url = urlsplit(os.environ.get("MARIADB_ADMIN_URL", "mysql://root@127.0.0.1:3306/"))
+    try:
+        admin = MySQLdb.connect(
+            host=url.hostname or "127.0.0.1", port=url.port or 3306,
+            user=url.username or "root", password=url.password or "",
+        )  # fmt: skip
+    except MySQLdb.OperationalError as exc:
+        pytest.skip(f"no MariaDB administrator account at MARIADB_ADMIN_URL: {exc}")
+
+    def run(statement: str) -> None:
+        admin.cursor().execute(statement)
+
+    yield run
+    admin.close()

@@ -1,22 +1,34 @@
-"""ASGI entry point served by daphne: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point served by daphne: HTTP through Django on a bounded thread pool
+(``core.asgi``), WebSockets through Channels."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "api.settings")
 
 # Django must be set up before anything that imports models (consumers, routing).
-django_asgi_app = get_asgi_application()
+django_wsgi_app = get_wsgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from api.routing import websocket_urlpatterns  # noqa: E402
+from core import metrics  # noqa: E402
+from core.asgi import ThreadPoolHttp  # noqa: E402
 from core.websocket import OriginValidator  # noqa: E402
+
+http = ThreadPoolHttp(
+    django_wsgi_app,
+    threads=settings.WEB_THREADS,
+    queue_seconds=settings.WEB_QUEUE_SECONDS,
+    max_body_bytes=settings.WEB_MAX_BODY_BYTES,
+)
+metrics.THREADS.set(settings.WEB_THREADS)
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http,
         # Native apps send no Origin; browsers must come from an allowed one (API.md).
         "websocket": OriginValidator(URLRouter(websocket_urlpatterns)),
     }

@@ -12,6 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "api.settings")
 # all go to SQLAlchemy's create_engine, so the interval can only be set on the class.
 sqlalchemy_transport.Transport.polling_interval = 0.2
 
-app = Celery("api")
+# Every task checks the outbox claim of the message it runs (core.outbox).
+app = Celery("api", task_cls="core.outbox:OutboxAwareTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

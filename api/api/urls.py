@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from core import apis as core_apis
 from ops import apis as ops_apis
+from ops import metrics as ops_metrics
 
 admin.site.site_header = "Sudamall admin"
 admin.site.site_title = "Sudamall admin"
@@ -17,6 +18,7 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("health/", ops_apis.HealthApi.as_view(), name="health"),
     path("ready/", ops_apis.ReadinessApi.as_view(), name="ready"),
+    path("metrics", ops_metrics.metrics_view, name="metrics"),  # Prometheus' default path
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

@@ -1,6 +1,7 @@
 """What every app's views share: the caller, a page of results, and the Django-level error views
 (URLs no view matched, errors outside DRF) in the API's error shape."""
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -11,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from core import dependencies
 from core.exceptions import error_payload
 from core.pagination import PageNumberPagination
 
@@ -59,6 +61,15 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
+    """Django's handler500, called while the exception is being handled: a dependency that is
+    down (the admin's or a page's database, say) is a 503 here too."""
+    exc = sys.exception()
+    dependency = dependencies.down_dependency(exc)
+    if dependency is not None and exc is not None:
+        dependencies.record_unavailable(dependency, path=request.path, exc=exc)
+        response = JsonResponse(dependencies.unavailable_payload(), status=503)
+        response["Retry-After"] = str(dependencies.RETRY_AFTER_SECONDS)
+        return response
     return JsonResponse(error_payload("server_error", "Internal server error."), status=500)
 
 

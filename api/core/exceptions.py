@@ -20,6 +20,8 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
+from core import dependencies
+
 logger = logging.getLogger(__name__)
 
 
@@ -123,6 +125,15 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         exc = drf.ParseError("The request was malformed.")
     if isinstance(exc, drf.APIException):
         return _from_drf(exc)
+    dependency = dependencies.down_dependency(exc)
+    if dependency is not None:
+        request = context.get("request")
+        dependencies.record_unavailable(dependency, path=getattr(request, "path", ""), exc=exc)
+        return Response(
+            dependencies.unavailable_payload(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(dependencies.RETRY_AFTER_SECONDS)},
+        )
 
     view = context.get("view")
     logger.error(

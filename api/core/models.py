@@ -1,7 +1,9 @@
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 
 class TimeStampedModel(models.Model):
@@ -74,3 +76,27 @@ class StateMachine:
     def statuses_that_can_move_to(cls, to_status: str) -> list[str]:
         """For set-based moves: ``.filter(status__in=...)`` leaves every other row alone."""
         return [status for status, targets in cls.TRANSITIONS.items() if to_status in targets]
+
+
+class OutboxMessage(models.Model):
+    """A Celery task written in the same transaction as the change that calls for it
+    (``core.outbox``): handed to the broker after commit, again by the relay if the broker was
+    down or lost it, and deleted once a worker has run it."""
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(encoder=DjangoJSONEncoder)
+    eta = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)  # last handed to the broker
+    publish_attempts = models.PositiveIntegerField(default=0)
+    claimed_by = models.CharField(max_length=64, blank=True)  # the Celery task id running it
+    started_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["published_at", "created_at"], name="outbox_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk}"

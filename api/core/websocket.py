@@ -27,9 +27,12 @@ from django.conf import settings
 from django.http.request import validate_host
 from django.utils.module_loading import import_string
 
+from core import dependencies, metrics
+
 logger = logging.getLogger(__name__)
 
 UNAUTHORIZED = 4401
+TRY_AGAIN_LATER = 1013
 # Sent to a user's group when tokens die: {"type", "session": id} for one sign-in session
 # (signed out, a refresh token reused), {"type", "all": true} for all (password changed).
 SESSION_REVOKED = "session.revoked"
@@ -70,7 +73,16 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
 
     async def _refuse_if_silent(self) -> None:
         if self.user_id is None:
-            await self.close(code=UNAUTHORIZED)
+            await self.refuse("no_auth_in_time")
+
+    async def refuse(self, reason: str) -> None:
+        """Close with 4401, and say why in the log and the metrics (never the token)."""
+        metrics.WEBSOCKETS_REFUSED.labels(reason=reason).inc()
+        logger.warning(
+            "websocket refused",
+            extra={"reason": reason, "user_id": self.user_id, "path": self.scope.get("path")},
+        )
+        await self.close(code=UNAUTHORIZED)
 
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
@@ -79,7 +91,7 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
             content = json.loads(text_data or "")
         except ValueError:
             if self.user_id is None:
-                await self.close(code=UNAUTHORIZED)
+                await self.refuse("malformed")
             return  # after the handshake, garbage is ignored rather than fatal
         if self.user_id is None:
             await self._authenticate(content)
@@ -101,23 +113,33 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         if self.identity.expires_at is not None:
             delay = max(self.identity.expires_at - time.time(), 0)
             self._expiry = asyncio.get_running_loop().call_later(
-                delay, lambda: asyncio.ensure_future(self.close(code=UNAUTHORIZED))
+                delay, lambda: asyncio.ensure_future(self.refuse("token_expired"))
             )
 
     async def _authenticate(self, content: Any) -> None:
-        identity = await self._identify(content)
-        if identity is None:
-            await self.close(code=UNAUTHORIZED)
-            return
-        self._auth_deadline.cancel()
-        self.identity, self.user_id = identity, identity.user_id
-        self._close_at_expiry()
-        await self.on_authenticated(content)
+        try:
+            identity = await self._identify(content)
+            if identity is None:
+                await self.refuse("bad_token")
+                return
+            self._auth_deadline.cancel()
+            self.identity, self.user_id = identity, identity.user_id
+            metrics.WEBSOCKETS_OPEN.inc()
+            self._close_at_expiry()
+            await self.on_authenticated(content)
+        except Exception as exc:
+            dependency = dependencies.down_dependency(exc)
+            if dependency is None:
+                raise
+            # The socket's 503: "try again later" (RFC 6455's 1013), and the client reconnects
+            # with last_seq, losing nothing.
+            dependencies.record_unavailable(dependency, path=self.scope.get("path", ""), exc=exc)
+            await self.close(code=TRY_AGAIN_LATER)
 
     async def _renew(self, content: Any) -> None:
         identity = await self._identify(content)
         if identity is None or identity.user_id != self.user_id:
-            await self.close(code=UNAUTHORIZED)
+            await self.refuse("bad_renewal")
             return
         self.identity = identity
         self._close_at_expiry()
@@ -130,7 +152,7 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         if message.get("all") or (
             message.get("session") and message["session"] == self.identity.session
         ):
-            await self.close(code=UNAUTHORIZED)
+            await self.refuse("session_revoked")
 
     async def on_authenticated(self, auth_message: dict[str, Any]) -> None:
         """The handshake succeeded (``self.user_id`` is set): join groups, answer ``auth.ok``."""
@@ -143,6 +165,9 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
         for timer in (getattr(self, "_auth_deadline", None), self._expiry):
             if timer is not None:
                 timer.cancel()
+        if self.identity is not None:
+            metrics.WEBSOCKETS_OPEN.dec()
+            self.identity = None
 
 
 def origin_allowed(origin: str, host: str) -> bool:
@@ -178,6 +203,7 @@ class OriginValidator:
                 value = origin.decode("latin1")
                 host = headers.get(b"host", b"").decode("latin1")
                 if not origin_allowed(value, host):
+                    metrics.WEBSOCKETS_REFUSED.labels(reason="origin").inc()
                     logger.warning(
                         "websocket refused: origin not allowed",
                         extra={"origin": value[:200], "path": scope.get("path")},

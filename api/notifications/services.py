@@ -1,9 +1,10 @@
 """Transactional email, the port every domain app sends through.
 
 Callers hand over primitives — an address, a template name, a JSON-safe context — and never a
-model: the notifications app imports no domain app (DESIGN.md). ``send_email_after_commit`` queues
-a Celery task once the caller's transaction commits, so a rolled-back registration emails nobody
-and SMTP latency never holds a request or a row lock.
+model: the notifications app imports no domain app (DESIGN.md). ``send_email_after_commit`` writes
+a Celery task to the outbox in the caller's transaction (``core.outbox``), so a rolled-back
+registration emails nobody, a broker outage only delays the email, and SMTP latency never holds a
+request or a row lock.
 """
 
 import logging
@@ -13,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from core import outbox
 from notifications.rendering import render_email
 
 logger = logging.getLogger(__name__)
@@ -38,4 +40,4 @@ def send_email_after_commit(*, to: str, template: str, context: Mapping[str, Any
     """
     from notifications.tasks import send_email_task
 
-    send_email_task.delay_on_commit(to=to, template=template, context=dict(context))  # type: ignore[attr-defined]
+    outbox.enqueue(send_email_task, {"to": to, "template": template, "context": dict(context)})

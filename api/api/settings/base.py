@@ -11,6 +11,7 @@ from api.settings.environment import BASE_DIR, DEBUG, VAR_DIR, env
 
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
+    "core.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -173,3 +174,4 @@ from api.settings.payments import *  # noqa: E402, F403
 from api.settings.redis import *  # noqa: E402, F403
 from api.settings.search import *  # noqa: E402, F403
 from api.settings.security import *  # noqa: E402, F403
+from api.settings.web import *  # noqa: E402, F403

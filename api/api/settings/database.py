@@ -58,6 +58,7 @@ else:
     _db.setdefault("OPTIONS", {}).update(
         {
             "charset": "utf8mb4",
+            "connect_timeout": 5,  # a database that is down answers 503 in seconds, not minutes
             "init_command": "SET sql_mode='STRICT_TRANS_TABLES'",
             # Locking reads see the latest committed row; stock and payment services rely on it.
             "isolation_level": "read committed",
@@ -65,5 +66,6 @@ else:
     )
     _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 _db["CONN_HEALTH_CHECKS"] = True
+_db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

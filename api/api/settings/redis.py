@@ -26,10 +26,15 @@ def redis_db_url(url: str, offset: int) -> str:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down: calls go to a per-process local cache for CACHE_RETRY_SECONDS.
+            "BACKEND": "core.cache.FailSoftRedisCache",
             "LOCATION": env("REDIS_CACHE_URL", default=redis_db_url(REDIS_URL, 1)),
             "KEY_PREFIX": "sudamall",
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+                "RETRY_SECONDS": env.float("CACHE_RETRY_SECONDS", default=5),
+            },
         }
     }
 else:

@@ -42,3 +42,6 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # In memory: each test database lives and dies with its connection.
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+
+# Connections close after each request as before: a test's threads must not leave them open.
+DATABASES["default"]["CONN_MAX_AGE"] = 0

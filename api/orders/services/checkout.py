@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from carts import selectors as cart_selectors
 from carts import services as cart_services
+from core import outbox
 from notifications.events import push_to_user
 from notifications.services import send_email_after_commit
 from orders.models import Checkout, Order, OrderEvent, OrderLine
@@ -206,18 +207,10 @@ def _after_placed(checkout: Checkout, orders: list[Order], store_names: dict[int
     from orders import tasks
 
     checkout_id, deadline = checkout.pk, checkout.payment_deadline
-    transaction.on_commit(
-        lambda: tasks.expire_checkout_task.apply_async(
-            kwargs={"checkout_id": checkout_id}, eta=deadline
-        )
-    )
+    outbox.enqueue(tasks.expire_checkout_task, {"checkout_id": checkout_id}, eta=deadline)
     warn_at = deadline - timedelta(minutes=5)
     if warn_at > timezone.now():
-        transaction.on_commit(
-            lambda: tasks.warn_checkout_expiring_task.apply_async(
-                kwargs={"checkout_id": checkout_id}, eta=warn_at
-            )
-        )
+        outbox.enqueue(tasks.warn_checkout_expiring_task, {"checkout_id": checkout_id}, eta=warn_at)
     push_to_user(
         checkout.buyer_id,
         "checkout.created",

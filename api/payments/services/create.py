@@ -14,6 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from core import outbox
 from orders.models import Checkout, Order
 from orders.services import locks, window
 from payments.exceptions import (
@@ -148,8 +149,5 @@ def _schedule_expiry(payment: Payment) -> None:
         return
     from payments import tasks
 
-    payment_id, eta = payment.pk, payment.expires_at
-    transaction.on_commit(
-        lambda: tasks.expire_payment_task.apply_async(kwargs={"payment_id": payment_id}, eta=eta),
-        robust=True,  # a broker hiccup must not fail the request: the beat sweep is the backstop
-    )
+    # The beat sweep is the backstop for a timer that never fires.
+    outbox.enqueue(tasks.expire_payment_task, {"payment_id": payment.pk}, eta=payment.expires_at)

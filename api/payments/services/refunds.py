@@ -20,6 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from core import outbox
 from orders.models import Order
 from orders.services import aftersale, locks
 from payments.exceptions import (
@@ -170,12 +171,10 @@ def _try_now(refund: Refund) -> Refund:
     try:
         return process_refund(refund_id=refund.pk)
     except (PaymentGatewayError, GatewayUnavailable):
-        refund_id = refund.pk
-        transaction.on_commit(
-            lambda: tasks.process_refund_task.apply_async(
-                kwargs={"refund_id": refund_id}, countdown=30
-            ),
-            robust=True,
+        outbox.enqueue(
+            tasks.process_refund_task,
+            {"refund_id": refund.pk},
+            eta=timezone.now() + timedelta(seconds=30),
         )
         refund.refresh_from_db()
         return refund
@@ -208,9 +207,8 @@ def refund_automatically(
         reason=reason[:255],
         requested_by=actor,
     )
-    refund_id = refund.pk
-    transaction.on_commit(lambda: tasks.process_refund_task.delay(refund_id=refund_id), robust=True)
-    logger.info("automatic refund", extra={"refund_id": refund_id, "kind": kind})
+    outbox.enqueue(tasks.process_refund_task, {"refund_id": refund.pk})
+    logger.info("automatic refund", extra={"refund_id": refund.pk, "kind": kind})
     return refund
 
 

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import outbox
 from payments.exceptions import PaymentClosed, PaymentDeclined
 from payments.gateways import EventOutcome, GatewayResult, get_gateway, sanitize
 from payments.models import Payment, PaymentAttempt, WebhookEvent
@@ -60,10 +61,8 @@ def receive_event(
 def _enqueue(event_pk: int) -> None:
     from payments import tasks
 
-    # Robust: the event is stored either way, and the beat sweep picks up what was never queued.
-    transaction.on_commit(
-        lambda: tasks.process_webhook_event_task.delay(event_pk=event_pk), robust=True
-    )
+    # The event is stored either way, and the beat sweep picks up what was never run.
+    outbox.enqueue(tasks.process_webhook_event_task, {"event_pk": event_pk})
 
 
 def process_event(*, event_pk: int) -> str:

@@ -1,0 +1,85 @@
+"""The Redis cache, failing soft: Redis down is a slower request, never a 500.
+
+Everything this project keeps in the cache can be recomputed or is a per-process limit: throttle
+counters, a sign-in session's revoked flag, Google's certificates, PayPal's access token. So when
+Redis doesn't answer, each call goes to a per-process local-memory cache instead — reads miss and
+fall through to the database or the provider; throttles keep counting, per process (failing open
+to a local limit, not to no limit). After a failure Redis is left alone for
+``CACHE_RETRY_SECONDS``, so an outage costs one timeout per process, not one per call.
+"""
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from core import metrics
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class FailSoftRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        options = dict(params.get("OPTIONS", {}))
+        self.retry_seconds = float(options.pop("RETRY_SECONDS", 5))
+        super().__init__(server, {**params, "OPTIONS": options})
+        self.local = LocMemCache(f"fail-soft-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if time.monotonic() >= self._down_until:
+            try:
+                return getattr(super(), name)(*args, **kwargs)
+            except UNAVAILABLE as exc:
+                with self._lock:
+                    newly_down = time.monotonic() >= self._down_until
+                    self._down_until = time.monotonic() + self.retry_seconds
+                if newly_down:
+                    logger.warning(
+                        "cache unavailable; serving from local memory",
+                        extra={"error": type(exc).__name__, "retry_seconds": self.retry_seconds},
+                    )
+        metrics.DEGRADED.labels(dependency="cache").inc()
+        return getattr(self.local, name)(*args, **kwargs)
+
+    def add(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("add", *args, **kwargs)
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("get", *args, **kwargs)
+
+    def set(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("set", *args, **kwargs)
+
+    def touch(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("touch", *args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("delete", *args, **kwargs)
+
+    def get_many(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("get_many", *args, **kwargs)
+
+    def has_key(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("has_key", *args, **kwargs)
+
+    def incr(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("incr", *args, **kwargs)
+
+    def set_many(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("set_many", *args, **kwargs)
+
+    def delete_many(self, *args: Any, **kwargs: Any) -> Any:
+        return self._call("delete_many", *args, **kwargs)
+
+    def clear(self) -> Any:
+        self.local.clear()
+        return self._call("clear")

@@ -1,0 +1,197 @@
+"""Tasks queued through the database: a broker outage delays work, it never fails a request.
+
+``enqueue(task, kwargs, eta=)`` writes an ``OutboxMessage`` in the caller's transaction — a
+rollback queues nothing — and hands it to the broker once that commits. If the broker is down
+the request still succeeds: the message waits in the table, and the relay (a thread in every
+Celery worker, ``start_relay``) hands it over when the broker is back. The relay also hands
+over again a message the broker accepted but lost (Redis restarted without persistence): one
+not started ``OUTBOX_REDELIVER_SECONDS`` after it was due.
+
+Each message runs once: the worker claims its row for the Celery task id before running
+(``OutboxAwareTask``), so a second copy of a message is skipped, while a redelivery of the same
+message after a worker died (same task id, ``acks_late``) runs again. The row is deleted when the
+task succeeds or finally fails; a retry keeps it (and its claim) alive.
+
+The Celery app uses ``OutboxAwareTask`` as every task's base (``api.celery``).
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from celery import Task, current_app
+from celery.exceptions import Retry
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from core import metrics
+
+if TYPE_CHECKING:
+    from core.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+HEADER = "outbox_id"
+
+
+def _messages() -> Any:
+    # Imported when used: the Celery app names this module's task class before Django is set up.
+    from core.models import OutboxMessage
+
+    return OutboxMessage.objects
+
+
+_broker_down_until = 0.0  # after a failed hand-over, leave the next ones to the relay a while
+
+
+def enqueue(task: Task | str, kwargs: Mapping[str, Any], *, eta: datetime | None = None) -> None:
+    """Queue ``task(**kwargs)`` (at ``eta``) once the current transaction commits."""
+    name = task if isinstance(task, str) else task.name
+    message = _messages().create(task=name, kwargs=dict(kwargs), eta=eta)
+    original = dict(kwargs)
+    # Eager mode (the test suite) runs the task inside the hand-over: its errors must surface.
+    robust = not settings.CELERY_TASK_ALWAYS_EAGER
+    transaction.on_commit(lambda: _hand_over(message, original), robust=robust)
+
+
+def _hand_over(message: "OutboxMessage", kwargs: Mapping[str, Any]) -> bool:
+    """Give one message to the broker; on failure it stays for the relay. Never raises."""
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        metrics.DEGRADED.labels(dependency="broker").inc()
+        return False
+    try:
+        current_app.tasks[message.task].apply_async(
+            kwargs=dict(kwargs),
+            eta=message.eta,  # type: ignore[arg-type]  # None: at once
+            headers={HEADER: message.pk},  # type: ignore[dict-item]  # any JSON value travels
+            retry=False,
+        )
+    except Retry:
+        # Eager mode (the test suite) ran the task here and it asked to run again later, as a
+        # worker would schedule: the message stays claimed, as it would in a worker.
+        return True
+    except Exception as exc:
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            raise  # eager mode runs the task right here: its errors are the task's, not ours
+        _broker_down_until = time.monotonic() + settings.OUTBOX_BROKER_BACKOFF_SECONDS
+        metrics.DEGRADED.labels(dependency="broker").inc()
+        logger.warning(
+            "broker unavailable; the task waits in the outbox",
+            extra={"task": message.task, "outbox_id": message.pk, "error": type(exc).__name__},
+        )
+        _messages().filter(pk=message.pk).update(
+            publish_attempts=message.publish_attempts + 1, last_error=str(exc)[:500]
+        )
+        return False
+    _messages().filter(pk=message.pk).update(
+        published_at=timezone.now(), publish_attempts=message.publish_attempts + 1
+    )
+    return True
+
+
+def _due(now: datetime) -> Q:
+    redeliver = timedelta(seconds=settings.OUTBOX_REDELIVER_SECONDS)
+    lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    never_handed_over = Q(published_at__isnull=True, created_at__lt=now - timedelta(seconds=2))
+    lost = (
+        Q(published_at__lt=now - redeliver)
+        & (Q(eta__isnull=True) | Q(eta__lt=now - redeliver))
+        & (Q(started_at__isnull=True) | Q(started_at__lt=now - lease))
+    )
+    return never_handed_over | lost
+
+
+def relay(*, batch: int = 100) -> int:
+    """Hand over what commit-time hand-over missed or the broker lost. Returns how many."""
+    global _broker_down_until
+    _broker_down_until = 0.0  # the relay is how we find out the broker is back
+    handed = 0
+    with transaction.atomic():
+        due = (
+            _messages()
+            .select_for_update(skip_locked=True)
+            .filter(_due(timezone.now()))
+            .order_by("created_at", "pk")[:batch]
+        )
+        for message in due:
+            if not _hand_over(message, message.kwargs):
+                break
+            handed += 1
+    if handed:
+        logger.info("outbox relay handed tasks to the broker", extra={"count": handed})
+    return handed
+
+
+def backlog() -> tuple[int, datetime | None]:
+    """Messages not yet handed to the broker, and when the oldest was written."""
+    waiting = _messages().filter(published_at__isnull=True)
+    return waiting.count(), waiting.aggregate(oldest=Min("created_at"))["oldest"]
+
+
+# --- the worker's side ---------------------------------------------------------------------
+
+
+def _message_id(request: Any) -> int | None:
+    value = request.get(HEADER) or (getattr(request, "headers", None) or {}).get(HEADER)
+    return int(value) if value is not None else None
+
+
+def claim(message_id: int, task_id: str) -> bool:
+    """Whether this delivery may run the message: nobody else holds it (a claim older than the
+    lease is a dead worker's)."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    return bool(
+        _messages()
+        .filter(pk=message_id)
+        .filter(Q(claimed_by="") | Q(claimed_by=task_id) | Q(started_at__lt=now - lease))
+        .update(claimed_by=task_id, started_at=now)
+    )
+
+
+class OutboxAwareTask(Task):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        message_id = _message_id(self.request)
+        if message_id is not None and not claim(message_id, str(self.request.id)):
+            logger.info(
+                "outbox task already run or running; this copy is skipped",
+                extra={"task": self.name, "outbox_id": message_id},
+            )
+            return None
+        return super().__call__(*args, **kwargs)
+
+
+def finished(task: Any = None, state: str | None = None, **kwargs: Any) -> None:
+    """task_postrun: success or a final failure ends the message; a retry keeps it."""
+    message_id = _message_id(task.request) if task is not None else None
+    if message_id is None or state not in ("SUCCESS", "FAILURE"):
+        return
+    _messages().filter(pk=message_id, claimed_by=str(task.request.id)).delete()
+
+
+def retrying(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
+    """task_retry: the claim lives on through the retry's countdown."""
+    message_id = _message_id(request) if request is not None else None
+    if message_id is not None:
+        _messages().filter(pk=message_id).update(started_at=timezone.now())
+
+
+def start_relay(**kwargs: Any) -> None:
+    """worker_ready: a daemon thread relaying every OUTBOX_RELAY_SECONDS."""
+
+    def loop() -> None:
+        while True:
+            time.sleep(settings.OUTBOX_RELAY_SECONDS)
+            try:
+                close_old_connections()
+                relay()
+            except Exception:
+                logger.warning("outbox relay round failed", exc_info=True)
+
+    threading.Thread(target=loop, name="outbox-relay", daemon=True).start()
