@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from accounts.serializers import (
 from core.apis import request_user
 from core.clients import ClientInfo
 from core.openapi import error_responses
+from core.parsers import JSONParser
 from core.permissions import FirstPartyOnly
 from core.throttles import EmailRateThrottle, IpScopedRateThrottle
 

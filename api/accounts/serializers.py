@@ -70,7 +70,7 @@ class AccountDeleteSerializer(serializers.Serializer):
 
 
 class EmailChangeSerializer(serializers.Serializer):
-    new_email = serializers.EmailField()
+    new_email = serializers.EmailField(max_length=254)
 
 
 class EmailChangeConfirmSerializer(serializers.Serializer):

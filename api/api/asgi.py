@@ -23,6 +23,7 @@ http = ThreadPoolHttp(
     threads=settings.WEB_THREADS,
     queue_seconds=settings.WEB_QUEUE_SECONDS,
     max_body_bytes=settings.WEB_MAX_BODY_BYTES,
+    max_form_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
 )
 metrics.THREADS.set(settings.WEB_THREADS)
 

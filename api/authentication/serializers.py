@@ -5,10 +5,16 @@ from accounts.models import OneTimeCode, User
 from accounts.serializers import UserSerializer
 from stores.serializers import StoreInputSerializer
 
+# Hashing is slow on purpose: a megabyte "password" must not reach the hasher.
+PASSWORD_MAX_LENGTH = 128
+TOKEN_MAX_LENGTH = 4096
+
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        write_only=True, max_length=PASSWORD_MAX_LENGTH, style={"input_type": "password"}
+    )
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
     account_type = serializers.ChoiceField(choices=User.AccountType.choices)
@@ -29,22 +35,24 @@ class RegisteredSerializer(serializers.Serializer):
 
 
 class VerifyEmailSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code from the email.")
 
 
 class EmailSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
 
 
 class LoginSerializer(serializers.Serializer):
-    email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        write_only=True, max_length=PASSWORD_MAX_LENGTH, style={"input_type": "password"}
+    )
 
 
 class TokensSerializer(serializers.Serializer):
     access = serializers.CharField()
-    refresh = serializers.CharField()
+    refresh = serializers.CharField(max_length=TOKEN_MAX_LENGTH)
 
 
 class SessionSerializer(TokensSerializer):
@@ -56,11 +64,11 @@ class GoogleSessionSerializer(SessionSerializer):
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = serializers.CharField(max_length=TOKEN_MAX_LENGTH)
 
 
 class GoogleSignInSerializer(serializers.Serializer):
-    id_token = serializers.CharField()
+    id_token = serializers.CharField(max_length=TOKEN_MAX_LENGTH)
     account_type = serializers.ChoiceField(
         choices=User.AccountType.choices,
         required=False,
@@ -69,14 +77,20 @@ class GoogleSignInSerializer(serializers.Serializer):
 
 
 class PasswordResetConfirmSerializer(serializers.Serializer):
-    email = serializers.EmailField()
+    email = serializers.EmailField(max_length=254)
     code = serializers.RegexField(r"^\d{6}$", help_text="The 6-digit code from the email.")
-    new_password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    new_password = serializers.CharField(
+        write_only=True, max_length=PASSWORD_MAX_LENGTH, style={"input_type": "password"}
+    )
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    current_password = serializers.CharField(write_only=True, style={"input_type": "password"})
-    new_password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    current_password = serializers.CharField(
+        write_only=True, max_length=PASSWORD_MAX_LENGTH, style={"input_type": "password"}
+    )
+    new_password = serializers.CharField(
+        write_only=True, max_length=PASSWORD_MAX_LENGTH, style={"input_type": "password"}
+    )
 
 
 class OtpRequestSerializer(serializers.Serializer):

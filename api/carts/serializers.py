@@ -9,7 +9,9 @@ class CartLineSerializer(serializers.Serializer):
     size_name = serializers.CharField()
     quantity = serializers.IntegerField()
     unit_price = serializers.DecimalField(max_digits=12, decimal_places=2)
-    line_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    # No digit limit on what is only read: a price raised after the line was added must not
+    # make the cart unreadable.
+    line_total = serializers.DecimalField(max_digits=None, decimal_places=2)
     available = serializers.IntegerField()
     changes = serializers.ListField(
         child=serializers.ChoiceField(
@@ -20,7 +22,7 @@ class CartLineSerializer(serializers.Serializer):
 
 class CartSerializer(serializers.Serializer):
     items = CartLineSerializer(many=True)
-    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(max_digits=None, decimal_places=2)
     currency = serializers.CharField(allow_null=True)
     item_count = serializers.IntegerField()
 

@@ -13,6 +13,7 @@ from accounts.models import User
 from carts import selectors
 from carts.models import Cart, CartItem
 from core.exceptions import Conflict
+from core.money import MAX_TOTAL
 from notifications.events import push_to_user
 from products import selectors as product_selectors
 from products.exceptions import OutOfStock
@@ -40,6 +41,15 @@ def _check_available(*, size: Size, quantity: int) -> None:
             details={
                 "lines": [{"size_id": size.pk, "requested": quantity, "available": available}]
             },
+        )
+
+
+def _check_total(summary: dict[str, Any]) -> None:
+    """Inside the change's transaction: a cart too large to ever be paid is refused (and the
+    change rolled back) before its total can outgrow the order columns."""
+    if summary["total"] > MAX_TOTAL:
+        raise ValidationError(
+            {"quantity": ["The cart's total would be too large to pay in one go."]}
         )
 
 
@@ -84,6 +94,7 @@ def add_item(*, user: User, product_id: int, size_id: int | None, quantity: int)
         else:
             CartItem.objects.filter(pk=item.pk).update(quantity=total, unit_price=price)
         summary = _changed(user)
+        _check_total(summary)
     return summary
 
 
@@ -100,6 +111,7 @@ def update_item(*, user: User, item: CartItem, quantity: int) -> dict[str, Any]:
             unit_price=product.current_price,  # type: ignore[attr-defined]
         )
         summary = _changed(user)
+        _check_total(summary)
     return summary
 
 

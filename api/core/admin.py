@@ -4,7 +4,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.models import IdempotencyKey
+from core.models import IdempotencyKey, OutboxMessage
 
 
 class ReadOnlyAdminMixin:
@@ -49,3 +49,30 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("status", "method")
     search_fields = ("key", "path", "user__email")
     list_select_related = ("user",)
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Tasks not yet run: what waits for the broker (published_at empty) or for a worker."""
+
+    list_display = (
+        "id", "task", "created_at", "eta", "published_at", "publish_attempts", "started_at",
+        "short_error",
+    )  # fmt: skip
+    list_filter = ("task",)
+    search_fields = ("task",)
+    readonly_fields = (
+        "task", "kwargs", "eta", "created_at", "published_at", "publish_attempts", "claimed_by",
+        "started_at", "last_error",
+    )  # fmt: skip
+    actions = ("hand_over_now",)
+
+    @admin.display(description="last error")
+    def short_error(self, obj: OutboxMessage) -> str:
+        return obj.last_error[:80]
+
+    @admin.action(description="Hand the due ones to the broker now (the relay does it anyway)")
+    def hand_over_now(self, request: HttpRequest, queryset: Any) -> None:
+        from core import outbox
+
+        self.message_user(request, f"{outbox.relay()} task(s) handed to the broker.")

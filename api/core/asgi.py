@@ -9,7 +9,8 @@ thread). Requests beyond that wait — an asyncio queue costs nothing — and on
 ``WEB_QUEUE_SECONDS`` is answered 503 with ``Retry-After``, never a 500.
 
 A request's body is read whole before it may take a thread (a slow upload must not hold one),
-and refused with 413 as soon as it passes ``WEB_MAX_BODY_BYTES``.
+and refused with 413 as soon as it passes its limit: ``WEB_MAX_BODY_BYTES`` for a file upload
+(multipart), Django's ``DATA_UPLOAD_MAX_MEMORY_SIZE`` for anything else (JSON).
 
 The WSGI translation itself is a2wsgi's.
 """
@@ -88,11 +89,13 @@ class ThreadPoolHttp:
         threads: int,
         queue_seconds: float,
         max_body_bytes: int,
+        max_form_bytes: int | None = None,
         retry_after_seconds: int = 5,
     ) -> None:
         self.threads = threads
         self.queue_seconds = queue_seconds
         self.max_body_bytes = max_body_bytes
+        self.max_form_bytes = max_form_bytes or max_body_bytes
         self.retry_after = str(retry_after_seconds).encode()
         self.wsgi = WSGIMiddleware(wsgi_app, workers=threads)
         self._slots: asyncio.Semaphore | None = None
@@ -106,16 +109,19 @@ class ThreadPoolHttp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert scope["type"] == "http"
-        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        headers = dict(scope.get("headers", []))
+        # File uploads come as multipart; every other body (JSON) is held to the smaller limit.
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/form-data")
+        limit = self.max_body_bytes if multipart else self.max_form_bytes
         try:
-            too_large = int(declared) > self.max_body_bytes
+            too_large = int(headers.get(b"content-length", b"0")) > limit
         except ValueError:
             await send_error(send, 400, "bad_request", "Content-Length is not a number.")
             return
         try:
             if too_large:
                 raise BodyTooLarge()
-            body = await read_body(receive, limit=self.max_body_bytes)
+            body = await read_body(receive, limit=limit)
         except BodyTooLarge:
             logger.warning("request body too large", extra={"path": scope.get("path")})
             await send_error(send, 413, "too_large", "The request body is too large.")

@@ -39,7 +39,13 @@ _DEFAULT_ERRORS = {
     "403": "Authenticated but not allowed (`permission_denied`).",
     "404": "No such object, not yours, or a page past the end (`not_found`).",
     "415": "Unsupported or malformed request body encoding (`unsupported_media_type`).",
+    "413": "The request body is too large (`too_large`).",
     "429": "Too many requests (`throttled`); see the `Retry-After` header.",
+    "503": (
+        "Briefly unavailable: a dependency is down (`unavailable`) or every request thread of "
+        "the server stayed busy (`overloaded`). Nothing was changed; retry after `Retry-After` "
+        "seconds."
+    ),
 }
 
 idempotency_key_parameter = OpenApiParameter(
@@ -99,13 +105,13 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             # Provider webhooks: the raw body is read as sent (no parser, so no 415) and they
             # are not throttled (no 429).
             raw_webhook = operation.pop(RAW_WEBHOOK, False)
-            wanted = set() if raw_webhook else {"429"}
+            wanted = {"503"} if raw_webhook else {"429", "503"}
             if method in {"put", "patch", "post"} or any(
                 p.get("in") == "query" for p in operation.get("parameters", [])
             ):
                 wanted.add("400")
             if method in {"put", "patch", "post"} and "requestBody" in operation:
-                wanted |= set() if raw_webhook else {"415"}
+                wanted |= {"413"} if raw_webhook else {"413", "415"}
             if {} not in operation.get("security", [{}]):
                 wanted |= {"401", "403"}
             if "{" in path or any(p.get("name") == "page" for p in operation.get("parameters", [])):
@@ -118,16 +124,17 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
                         "content": {"application/json": {"schema": _error_ref()}},
                     },
                 )
-            if "429" in responses:
-                responses["429"].setdefault(
-                    "headers",
-                    {
-                        "Retry-After": {
-                            "schema": {"type": "integer"},
-                            "description": "Seconds to wait before retrying.",
-                        }
-                    },
-                )
+            for status in ("429", "503"):
+                if status in responses:
+                    responses[status].setdefault(
+                        "headers",
+                        {
+                            "Retry-After": {
+                                "schema": {"type": "integer"},
+                                "description": "Seconds to wait before retrying.",
+                            }
+                        },
+                    )
     return result
 
 

@@ -89,7 +89,7 @@ class AuthenticatedJsonWebsocketConsumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         try:
             content = json.loads(text_data or "")
-        except ValueError:
+        except (ValueError, RecursionError):  # garbage, or nested past what json can parse
             if self.user_id is None:
                 await self.refuse("malformed")
             return  # after the handshake, garbage is ignored rather than fatal

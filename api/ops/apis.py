@@ -44,6 +44,7 @@ class ReadinessApi(_ProbeApi):
                     "not_ready", f"Unavailable: {', '.join(failed)}.", {"checks": checks}
                 ),
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "5"},
             )
         return Response({"status": "ok", "checks": checks})
 

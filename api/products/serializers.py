@@ -103,6 +103,10 @@ class ProductSerializer(serializers.ModelSerializer):
         return selectors.availability(product)
 
 
+# A product page's worth of text: a catalogue page of 100 products stays well under a megabyte.
+DESCRIPTION_MAX_LENGTH = 5000
+
+
 class SizeInputSerializer(serializers.Serializer):
     id = serializers.IntegerField(
         required=False,
@@ -117,7 +121,9 @@ class SizeInputSerializer(serializers.Serializer):
 class ProductCreateSerializer(serializers.Serializer):
     store_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH
+    )
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     category = serializers.SlugField(required=False, allow_null=True, help_text="A category slug.")
     tags = serializers.ListField(
@@ -132,7 +138,7 @@ class ProductCreateSerializer(serializers.Serializer):
 
 class ProductUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     category = serializers.SlugField(allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20)

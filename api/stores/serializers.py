@@ -50,7 +50,7 @@ class StoreSerializer(serializers.ModelSerializer):
 
 class StoreInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
     latitude = serializers.DecimalField(
         max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True

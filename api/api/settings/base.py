@@ -66,7 +66,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON in; the few endpoints that take a file opt into multipart.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -130,7 +130,8 @@ PHONENUMBER_DEFAULT_FORMAT = "E164"
 IMAGE_MAX_BYTES = 2 * 1024 * 1024  # avatars and product images
 IMAGE_MAX_PIXELS = 4096 * 4096  # checked from the header, before decoding
 AVATAR_SIZE = 512  # stored avatars are re-encoded to at most this many pixels a side
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# A JSON (or form) body; file uploads are bounded by WEB_MAX_BODY_BYTES and IMAGE_MAX_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 # --- Project rules ------------------------------------------------------------------------------
 

@@ -172,3 +172,22 @@ def test_a_database_out_of_connections_is_a_503_with_retry_after(mariadb_root):
     assert answer.status_code == 503
     assert answer["Retry-After"] == "5"
     assert answer.json()["code"] == "unavailable"
+
+
+async def test_json_is_held_to_the_form_limit_and_only_uploads_get_the_larger_one():
+    release, entered = threading.Event(), threading.Semaphore(0)
+    release.set()
+    http = ThreadPoolHttp(
+        held_app(release, entered), threads=1, queue_seconds=1, max_body_bytes=4096,
+        max_form_bytes=1024,
+    )  # fmt: skip
+    async with client_for(http) as client:
+        json_body = await client.post(
+            "/", content=b"x" * 2048, headers={"Content-Type": "application/json"}
+        )
+        upload = await client.post("/", files={"image": ("a.png", b"x" * 2048, "image/png")})
+        huge_upload = await client.post("/", files={"image": ("a.png", b"x" * 8192, "image/png")})
+
+    assert json_body.status_code == 413
+    assert upload.status_code == 200
+    assert huge_upload.status_code == 413

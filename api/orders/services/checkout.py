@@ -25,6 +25,7 @@ from accounts.models import User
 from carts import selectors as cart_selectors
 from carts import services as cart_services
 from core import outbox
+from core.money import MAX_TOTAL
 from notifications.events import push_to_user
 from notifications.services import send_email_after_commit
 from orders.models import Checkout, Order, OrderEvent, OrderLine
@@ -94,8 +95,7 @@ def place_checkout(
     by_store: dict[int, list[tuple[Any, Size, int]]] = defaultdict(list)
     for product, size, quantity in resolved:
         by_store[product.store_id].append((product, size, quantity))
-    limit = Decimal("1000000000000")  # the total columns hold 12 digits before the point
-    if sum((p.current_price * q for p, _, q in resolved), Decimal(0)) >= limit:
+    if sum((p.current_price * q for p, _, q in resolved), Decimal(0)) > MAX_TOTAL:
         raise ValidationError({"items": ["This checkout is too large to pay in one go."]})
     currencies = {product.currency for product, _, _ in resolved}
     if len(currencies) != 1:
