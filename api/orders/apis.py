@@ -36,6 +36,10 @@ SHIPPING_EXAMPLE = {
 }
 PLACE_ERRORS = error_responses(
     (409, "out_of_stock"),
+    (409, "hold_limit_reached"),
+    (409, "too_many_open_checkouts"),
+    (409, "purchase_limit_reached"),
+    (409, "idempotency_in_progress"),
     (422, "idempotency_key_reused"),
 )
 

@@ -68,6 +68,7 @@ class PaymentCreateApi(APIView):
                 (404, "not_found"),
                 (409, "checkout_expired"),
                 (409, "checkout_not_payable"),
+                (409, "cash_on_delivery_limit"),
                 (409, "idempotency_in_progress"),
                 (422, "idempotency_key_reused"),
                 GATEWAY_ERROR,

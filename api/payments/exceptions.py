@@ -60,3 +60,8 @@ class RefundExceedsRefundable(Conflict):
 class NotCashOnDelivery(Conflict):
     code = "not_cash_on_delivery"
     default_message = "Only a cash-on-delivery payment is collected by hand."
+
+
+class CashOnDeliveryLimit(Conflict):
+    code = "cash_on_delivery_limit"
+    default_message = "Cash on delivery isn't available for this checkout; pay online instead."

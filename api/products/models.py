@@ -51,6 +51,8 @@ class Product(TimeStampedModel):
     offer_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     offer_starts_at = models.DateTimeField(null=True, blank=True)
     offer_ends_at = models.DateTimeField(null=True, blank=True)
+    # A drop's cap: units one buyer may buy in all (unpaid, paid, delivered); None: no cap.
+    max_per_buyer = models.PositiveIntegerField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
 

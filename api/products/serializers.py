@@ -4,6 +4,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.openapi import OPTIONAL
 from core.serializers import QueryBooleanField, QuerySerializer
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Size, Tag
@@ -76,6 +77,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "tags",
             "sizes",
             "offer",
+            "max_per_buyer",
             "images",
             "availability",
             "is_favorite",
@@ -134,6 +136,10 @@ class ProductCreateSerializer(serializers.Serializer):
         min_value=0, max_value=1_000_000, required=False, help_text="For a product without sizes."
     )
     offer = OfferSerializer(required=False, allow_null=True)
+    max_per_buyer = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, required=False, allow_null=True,
+        help_text="For a drop: units one buyer may buy in all. Null: no cap.",
+    )  # fmt: skip
 
 
 class ProductUpdateSerializer(serializers.Serializer):
@@ -145,6 +151,10 @@ class ProductUpdateSerializer(serializers.Serializer):
     sizes = SizeInputSerializer(many=True, max_length=50)  # type: ignore[call-arg]
     stock = serializers.IntegerField(min_value=0, max_value=1_000_000)
     offer = OfferSerializer(allow_null=True)
+    max_per_buyer = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, allow_null=True,
+        help_text="For a drop: units one buyer may buy in all. Null: no cap.",
+    )  # fmt: skip
 
     def validate_offer(self, offer: dict | None) -> dict | None:
         # A PATCH is partial, but an offer is all or nothing.
@@ -193,7 +203,15 @@ class ProductSnapshotSerializer(serializers.Serializer):
     sizes = SnapshotSizeSerializer(many=True)
     images = serializers.ListField(child=serializers.CharField(), help_text="Stored file paths.")
     offer = SnapshotOfferSerializer(allow_null=True)
+    max_per_buyer = serializers.SerializerMethodField()
     deleted = serializers.BooleanField()
+
+    @extend_schema_field(
+        {"type": "integer", "nullable": True, OPTIONAL: True,
+         "description": "Absent from versions recorded before caps existed."}
+    )  # fmt: skip
+    def get_max_per_buyer(self, snapshot: dict) -> int | None:
+        return snapshot.get("max_per_buyer")
 
 
 class ProductChangeSerializer(serializers.Serializer):

@@ -170,6 +170,7 @@ from api.settings.celery import *  # noqa: E402, F403
 from api.settings.channels import *  # noqa: E402, F403
 from api.settings.database import *  # noqa: E402, F403
 from api.settings.email import *  # noqa: E402, F403
+from api.settings.limits import *  # noqa: E402, F403
 from api.settings.logging import *  # noqa: E402, F403
 from api.settings.payments import *  # noqa: E402, F403
 from api.settings.redis import *  # noqa: E402, F403

@@ -28,7 +28,9 @@ from core import outbox
 from core.money import MAX_TOTAL
 from notifications.events import push_to_user
 from notifications.services import send_email_after_commit
+from orders import limits
 from orders.models import Checkout, Order, OrderEvent, OrderLine
+from orders.services import locks
 from products import selectors as product_selectors
 from products.models import ProductVersion, Size
 from products.services import stock
@@ -102,6 +104,9 @@ def place_checkout(
         raise ValidationError({"items": ["One checkout pays in one currency."]})
 
     with transaction.atomic(durable=True):
+        locks.lock_buyer(buyer.pk)
+        limits.check_holds(buyer=buyer, units=sum(quantity for _, _, quantity in resolved))
+        limits.check_caps(buyer=buyer, lines=[(product, q) for product, _, q in resolved])
         versions = {
             (v.product_id, v.number): v
             for v in ProductVersion.objects.filter(

@@ -4,6 +4,9 @@ Every path that changes a checkout, its orders or payments, or stock takes its r
 this order, so concurrent payments, expiries, cancellations and refunds queue instead of
 deadlocking (the MariaDB races in orders/ and payments/ tests prove each pair):
 
+0. **the buyer row** — ``lock_buyer``, only by a buyer's new checkout and cash-on-delivery
+   payment, before anything else: a buyer's concurrent checkouts then count each other's holds
+   against the hoarding limits (``orders.limits``). Nothing locks a user while holding (1) to (4).
 1. **the checkout row** — ``lock_checkout``. Everything that belongs to one checkout is
    serialised behind it.
 2. **the checkout's own rows** — its payments, orders, order lines, refunds — ``lock_owned``,
@@ -24,10 +27,16 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 
+from accounts.models import User
 from orders.models import Checkout
 from products.services import stock
 
 RowT = TypeVar("RowT", bound=Model)
+
+
+def lock_buyer(user_id: int) -> None:
+    """(0) The buyer's row, for the length of the transaction."""
+    User.objects.select_for_update().filter(pk=user_id).values_list("pk", flat=True).first()
 
 
 def lock_checkout(checkout_id: int, **conditions: Any) -> Checkout | None:

@@ -8,16 +8,20 @@ for a closed checkout.
 
 import contextlib
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
 from core import outbox
-from orders.models import Checkout, Order
+from orders.models import Checkout, Order, OrderLine
 from orders.services import locks, window
 from payments.exceptions import (
+    CashOnDeliveryLimit,
     CheckoutExpired,
     CheckoutNotPayable,
     GatewayUnavailable,
@@ -48,16 +52,55 @@ def payable(checkout_id: int) -> bool:
     return True
 
 
+def _check_cash_on_delivery_limits(*, payer: User, checkout: Checkout) -> None:
+    """Cash on delivery sells the stock with no money and no deadline: a new account may take
+    only so much that way, and nobody may have too many uncollected cash payments."""
+    open_cash = Payment.objects.filter(
+        payer=payer, gateway=Gateway.CASH_ON_DELIVERY, status__in=Payment.OPEN
+    ).count()
+    if open_cash >= settings.COD_MAX_OPEN:
+        raise CashOnDeliveryLimit(
+            "You have as many cash-on-delivery orders waiting as one buyer may.",
+            details={"reason": "open_payments", "open": open_cash, "limit": settings.COD_MAX_OPEN},
+        )
+    new_account = (
+        payer.date_joined > timezone.now() - timedelta(days=settings.COD_NEW_ACCOUNT_DAYS)
+        and not Order.objects.filter(checkout__buyer=payer, status=Order.Status.DELIVERED).exists()
+    )
+    if not new_account:
+        return
+    units = (
+        OrderLine.objects.filter(order__checkout=checkout).aggregate(units=Sum("quantity"))["units"]
+        or 0
+    )
+    if (
+        checkout.total > settings.COD_NEW_ACCOUNT_MAX_TOTAL
+        or units > settings.COD_NEW_ACCOUNT_MAX_UNITS
+    ):
+        raise CashOnDeliveryLimit(
+            "New accounts may pay this much only online until their first delivery.",
+            details={
+                "reason": "new_account",
+                "max_total": f"{settings.COD_NEW_ACCOUNT_MAX_TOTAL:.2f}",
+                "max_units": settings.COD_NEW_ACCOUNT_MAX_UNITS,
+            },
+        )
+
+
 def create_payment(*, payer: User, checkout_id: int, gateway: str) -> Payment:
     """Open a payment for the whole checkout. The amount is the checkout's, never the client's.
     Raises CheckoutExpired / CheckoutNotPayable (409), GatewayUnavailable (400),
     PaymentGatewayError (502, the payment is then failed)."""
     provider = get_gateway(gateway)
     with transaction.atomic():
+        if gateway == Gateway.CASH_ON_DELIVERY:
+            locks.lock_buyer(payer.pk)  # (0): the buyer's concurrent requests count each other
         checkout = locks.lock_checkout(checkout_id, buyer=payer)
         if checkout is None:
             raise Http404
         check_payable(checkout)
+        if gateway == Gateway.CASH_ON_DELIVERY:
+            _check_cash_on_delivery_limits(payer=payer, checkout=checkout)
         if (
             gateway == Gateway.CASH_ON_DELIVERY
             and checkout.orders.exclude(status=Order.Status.CANCELLED).count() != 1

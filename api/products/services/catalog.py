@@ -145,6 +145,7 @@ def create_product(*, user: User, store: Store, data: Mapping[str, Any]) -> Prod
             description=data.get("description", ""),
             price=data["price"],
             category=category,
+            max_per_buyer=data.get("max_per_buyer"),
         )
         _apply_offer(product, data.get("offer"))
         product.save()
@@ -169,7 +170,7 @@ def update_product(*, product: Product, user: User, data: Mapping[str, Any]) -> 
         product = Product.objects.select_for_update().get(pk=product.pk)  # not its store row
         if product.deleted_at is not None:
             raise ValidationError({"product": ["This product was deleted."]})
-        for field in ("name", "description", "price"):
+        for field in ("name", "description", "price", "max_per_buyer"):
             if field in data:
                 setattr(product, field, data[field])
         if "category" in data:

@@ -22,6 +22,7 @@ VISIBLE_FIELDS = (
     "sizes",
     "images",
     "offer",
+    "max_per_buyer",
     "deleted",
 )
 
@@ -60,6 +61,7 @@ def snapshot(product: Product) -> dict[str, Any]:
                 product.images.order_by("position", "id").values_list("image", flat=True)
             ),
             "offer": offer,
+            "max_per_buyer": product.max_per_buyer,
             "deleted": product.deleted_at is not None,
         }
     )

@@ -381,5 +381,6 @@ class Command(BaseCommand):
             "sizes": sizes,
             "images": images,
             "offer": offer,
+            "max_per_buyer": product.max_per_buyer,
             "deleted": False,
         }
