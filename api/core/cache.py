@@ -50,6 +50,10 @@ class FailSoftRedisCache(RedisCache):
         metrics.DEGRADED.labels(dependency="cache").inc()
         return getattr(self.local, name)(*args, **kwargs)
 
+    def ping(self) -> None:
+        """Ask Redis itself, never the fallback (readiness must tell the truth). Raises."""
+        self._cache.get_client(write=True).ping()
+
     def add(self, *args: Any, **kwargs: Any) -> Any:
         return self._call("add", *args, **kwargs)
 

@@ -1,3 +1,4 @@
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
@@ -83,6 +84,8 @@ class OutboxMessage(models.Model):
     (``core.outbox``): handed to the broker after commit, again by the relay if the broker was
     down or lost it, and deleted once a worker has run it."""
 
+    # Made by the writer, not the database: a batch is inserted in one statement, no RETURNING.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     task = models.CharField(max_length=200)
     kwargs = models.JSONField(encoder=DjangoJSONEncoder)
     eta = models.DateTimeField(null=True, blank=True)

@@ -18,18 +18,19 @@ The Celery app uses ``OutboxAwareTask`` as every task's base (``api.celery``).
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from celery import Task, current_app
 from celery.exceptions import Retry
 from django.conf import settings
-from django.db import close_old_connections, transaction
-from django.db.models import Min, Q
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from core import metrics
+from core.bulk import insert_rows
 
 if TYPE_CHECKING:
     from core.models import OutboxMessage
@@ -51,48 +52,79 @@ _broker_down_until = 0.0  # after a failed hand-over, leave the next ones to the
 
 def enqueue(task: Task | str, kwargs: Mapping[str, Any], *, eta: datetime | None = None) -> None:
     """Queue ``task(**kwargs)`` (at ``eta``) once the current transaction commits."""
+    enqueue_many(task, [kwargs], eta=eta)
+
+
+def enqueue_many(
+    task: Task | str, kwargs_list: Sequence[Mapping[str, Any]], *, eta: datetime | None = None
+) -> None:
+    """Queue ``task`` once per kwargs: one INSERT however many, one hand-over after commit."""
+    if not kwargs_list:
+        return
     name = task if isinstance(task, str) else task.name
-    message = _messages().create(task=name, kwargs=dict(kwargs), eta=eta)
-    original = dict(kwargs)
+    originals = [dict(kwargs) for kwargs in kwargs_list]
+    from core.models import OutboxMessage
+
+    rows = [OutboxMessage(task=name, kwargs=kwargs, eta=eta) for kwargs in originals]
+    columns = [
+        "id", "task", "kwargs", "eta", "created_at", "publish_attempts", "claimed_by", "last_error"
+    ]  # fmt: skip
+    fields: list[Any] = [OutboxMessage._meta.get_field(column) for column in columns]
+    insert_rows(
+        OutboxMessage,
+        columns,
+        [
+            tuple(
+                field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields
+            )
+            for row in rows
+        ],
+    )
+    batch = list(zip(rows, originals, strict=True))
     # Eager mode (the test suite) runs the task inside the hand-over: its errors must surface.
     robust = not settings.CELERY_TASK_ALWAYS_EAGER
-    transaction.on_commit(lambda: _hand_over(message, original), robust=robust)
+    transaction.on_commit(lambda: _hand_over(batch), robust=robust)
 
 
-def _hand_over(message: "OutboxMessage", kwargs: Mapping[str, Any]) -> bool:
-    """Give one message to the broker; on failure it stays for the relay. Never raises."""
+def _hand_over(batch: Sequence[tuple["OutboxMessage", Mapping[str, Any]]]) -> int:
+    """Give messages to the broker in order until one is refused; the rest stay for the relay.
+    Returns how many were handed over. Never raises (but in eager mode, a task's own error)."""
     global _broker_down_until
-    if time.monotonic() < _broker_down_until:
-        metrics.DEGRADED.labels(dependency="broker").inc()
-        return False
-    try:
-        current_app.tasks[message.task].apply_async(
-            kwargs=dict(kwargs),
-            eta=message.eta,  # type: ignore[arg-type]  # None: at once
-            headers={HEADER: message.pk},  # type: ignore[dict-item]  # any JSON value travels
-            retry=False,
+    handed: list[Any] = []
+    for message, kwargs in batch:
+        if time.monotonic() < _broker_down_until:
+            metrics.DEGRADED.labels(dependency="broker").inc()
+            break
+        try:
+            current_app.tasks[message.task].apply_async(
+                kwargs=dict(kwargs),
+                eta=message.eta,  # type: ignore[arg-type]  # None: at once
+                headers={HEADER: str(message.pk)},
+                retry=False,
+            )
+        except Retry:
+            # Eager mode (the test suite) ran the task here and it asked to run again later, as
+            # a worker would schedule: the message stays claimed, as it would in a worker.
+            pass
+        except Exception as exc:
+            if settings.CELERY_TASK_ALWAYS_EAGER:
+                raise  # eager mode runs the task right here: its errors are the task's
+            _broker_down_until = time.monotonic() + settings.OUTBOX_BROKER_BACKOFF_SECONDS
+            metrics.DEGRADED.labels(dependency="broker").inc()
+            logger.warning(
+                "broker unavailable; tasks wait in the outbox",
+                extra={"task": message.task, "outbox_id": message.pk, "error": type(exc).__name__},
+            )
+            _messages().filter(pk=message.pk).update(
+                publish_attempts=F("publish_attempts") + 1, last_error=str(exc)[:500]
+            )
+            break
+        handed.append(message.pk)
+    if handed:
+        _messages().filter(pk__in=handed).update(
+            published_at=timezone.now(), publish_attempts=F("publish_attempts") + 1
         )
-    except Retry:
-        # Eager mode (the test suite) ran the task here and it asked to run again later, as a
-        # worker would schedule: the message stays claimed, as it would in a worker.
-        return True
-    except Exception as exc:
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            raise  # eager mode runs the task right here: its errors are the task's, not ours
-        _broker_down_until = time.monotonic() + settings.OUTBOX_BROKER_BACKOFF_SECONDS
-        metrics.DEGRADED.labels(dependency="broker").inc()
-        logger.warning(
-            "broker unavailable; the task waits in the outbox",
-            extra={"task": message.task, "outbox_id": message.pk, "error": type(exc).__name__},
-        )
-        _messages().filter(pk=message.pk).update(
-            publish_attempts=message.publish_attempts + 1, last_error=str(exc)[:500]
-        )
-        return False
-    _messages().filter(pk=message.pk).update(
-        published_at=timezone.now(), publish_attempts=message.publish_attempts + 1
-    )
-    return True
+    return len(handed)
 
 
 def _due(now: datetime) -> Q:
@@ -111,7 +143,6 @@ def relay(*, batch: int = 100) -> int:
     """Hand over what commit-time hand-over missed or the broker lost. Returns how many."""
     global _broker_down_until
     _broker_down_until = 0.0  # the relay is how we find out the broker is back
-    handed = 0
     with transaction.atomic():
         due = (
             _messages()
@@ -119,10 +150,7 @@ def relay(*, batch: int = 100) -> int:
             .filter(_due(timezone.now()))
             .order_by("created_at", "pk")[:batch]
         )
-        for message in due:
-            if not _hand_over(message, message.kwargs):
-                break
-            handed += 1
+        handed = _hand_over([(message, message.kwargs) for message in due])
     if handed:
         logger.info("outbox relay handed tasks to the broker", extra={"count": handed})
     return handed
@@ -137,12 +165,12 @@ def backlog() -> tuple[int, datetime | None]:
 # --- the worker's side ---------------------------------------------------------------------
 
 
-def _message_id(request: Any) -> int | None:
+def _message_id(request: Any) -> str | None:
     value = request.get(HEADER) or (getattr(request, "headers", None) or {}).get(HEADER)
-    return int(value) if value is not None else None
+    return str(value) if value is not None else None
 
 
-def claim(message_id: int, task_id: str) -> bool:
+def claim(message_id: str, task_id: str) -> bool:
     """Whether this delivery may run the message: nobody else holds it (a claim older than the
     lease is a dead worker's)."""
     now = timezone.now()

@@ -8,7 +8,8 @@ request or a row lock.
 """
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -33,11 +34,26 @@ def send_email(*, to: str, template: str, context: Mapping[str, Any]) -> None:
     logger.info("sent %s email", template, extra={"email_template": template})
 
 
+@dataclass(frozen=True)
+class Email:
+    to: str
+    template: str
+    context: Mapping[str, Any]
+
+
 def send_email_after_commit(*, to: str, template: str, context: Mapping[str, Any]) -> None:
     """Queue ``template`` for ``to`` once the current transaction commits.
 
     ``context`` travels through the broker: JSON-safe values only.
     """
+    send_emails_after_commit([Email(to=to, template=template, context=context)])
+
+
+def send_emails_after_commit(emails: Sequence[Email]) -> None:
+    """Several at once (a sweep's): one outbox write, one hand-over after commit."""
     from notifications.tasks import send_email_task
 
-    outbox.enqueue(send_email_task, {"to": to, "template": template, "context": dict(context)})
+    outbox.enqueue_many(
+        send_email_task,
+        [{"to": e.to, "template": e.template, "context": dict(e.context)} for e in emails],
+    )

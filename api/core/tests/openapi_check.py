@@ -10,6 +10,7 @@ so a client generated from the document agrees with what the server really sends
 import functools
 import json
 import re
+import threading
 from typing import Any
 
 import jsonschema
@@ -60,9 +61,16 @@ class UndocumentedResponse(AssertionError):
     pass
 
 
+# Concurrency tests send requests from many threads at once: the document is made once, by one
+# of them (making it flips settings.DEBUG, which is global).
+_MAKING = threading.Lock()
+
+
 def check(method: str, path: str, status: int, content_type: str, body: bytes) -> None:
     if not path.startswith("/api/") or path.startswith(SKIP_PATHS):
         return
+    with _MAKING:
+        _routes(), _components()
     template = next((t for pattern, t in _routes() if pattern.match(path)), None)
     if template is None:
         return  # no operation: the catch-all 404/308 for unknown paths (core.apis)

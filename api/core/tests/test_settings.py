@@ -94,7 +94,7 @@ def test_real_services_from_database_url_and_redis_url(tmp_path: Path):
     assert s["db"]["OPTIONS"]["charset"] == "utf8mb4"
     assert "STRICT_TRANS_TABLES" in s["db"]["OPTIONS"]["init_command"]
     assert s["broker"] == "redis://cache.internal:6379/2"
-    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert s["cache"] == "core.cache.FailSoftRedisCache"
     # The cache sits in the next database so a cache clear never drops queued tasks.
     assert s["cache_location"] == "redis://cache.internal:6379/3"
     assert s["layer"] == "channels_redis.core.RedisChannelLayer"

@@ -35,6 +35,7 @@ CHANGE_LISTS = [
 @pytest.fixture
 def staff_browser(live_server, settings):
     settings.CSRF_COOKIE_SECURE = settings.SESSION_COOKIE_SECURE = False  # http live server
+    settings.HOLD_MAX_OPEN_CHECKOUTS = 10  # one buyer with a page of unpaid checkouts
     User.objects.create_superuser("ops@sudamall.local", password=DEFAULT_PASSWORD)
     buyer = UserFactory(email="amna.osman@example.com", first_name="Amna", last_name="Osman")
     store = StoreFactory(name="Khartoum Leather Works")
