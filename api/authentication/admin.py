@@ -1,13 +1,42 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from oauth2_provider import admin as oauth2_admin
 from oauth2_provider import forms as oauth2_forms
 from oauth2_provider.models import Application
+from rest_framework.exceptions import Throttled
 
 from authentication import sessions
 from authentication.models import ExternalIdentity, SignInSession
+from authentication.throttles import LoginFailureLimiter
 from core.admin import ReadOnlyAdminMixin
+from core.clients import client_ip
+
+
+class ThrottledAdminLoginForm(AdminAuthenticationForm):
+    """The admin's sign-in, held to the same failed-attempt limits as the API's and the OAuth2
+    sign-in page's (per address and per client): guessing staff passwords is no easier here."""
+
+    def clean(self) -> dict[str, Any]:
+        email = str(self.data.get("username", ""))
+        ip = client_ip(self.request) if self.request is not None else None
+        limiter = LoginFailureLimiter()
+        try:
+            limiter.begin(email=email, ip=ip)
+        except Throttled as exc:
+            minutes = max(1, round((exc.wait or 60) / 60))
+            raise ValidationError(
+                f"Too many failed sign-in attempts. Try again in {minutes} minute(s).",
+                code="throttled",
+            ) from exc
+        cleaned = super().clean()  # wrong credentials raise here: the attempt stays counted
+        limiter.succeeded(email=email, ip=ip)
+        return cleaned
+
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 @admin.register(ExternalIdentity)

@@ -9,9 +9,11 @@ An endpoint opts in by decorating its handler with ``@idempotent``:
 * same key with a different request → 422 ``idempotency_key_reused``;
 * same key while the first request is still running → 409 ``idempotency_in_progress``.
 
-Only 2xx responses are stored. Errors change nothing (API.md), so the key is released and the
-client may retry with it. Keys are scoped to the user and expire after
-``IDEMPOTENCY_KEY_TTL``; an in-progress claim older than ``IDEMPOTENCY_LOCK_TIMEOUT`` belongs to
+Only 2xx responses are stored. After invalid input (400: nothing ran) the key is forgotten, so
+the fixed request may use it. After any other failure (a declined card, a conflict, a 5xx) the
+same request may run again under the key, but the key stays bound to it: a different request
+(another card after a decline) is a 422, never taken for the same one. Keys are scoped to the
+user and expire after ``IDEMPOTENCY_KEY_TTL``; an in-progress claim older than ``IDEMPOTENCY_LOCK_TIMEOUT`` belongs to
 a request that died and is taken over by the next retry.
 """
 
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions as drf
@@ -94,6 +97,15 @@ def claim_idempotency_key(
             raise IdempotencyKeyReused()
         if existing.status == IdempotencyKey.Status.COMPLETED:
             return existing, True
+        if existing.status == IdempotencyKey.Status.FAILED:
+            # The same request again after an error (a declined card, a 5xx): it runs again.
+            retried = IdempotencyKey.objects.filter(
+                pk=existing.pk, status=IdempotencyKey.Status.FAILED
+            ).update(status=IdempotencyKey.Status.IN_PROGRESS, locked_at=now)
+            if retried:
+                existing.status, existing.locked_at = IdempotencyKey.Status.IN_PROGRESS, now
+                return existing, False
+            continue  # another retry took it first: look again
         stale_before = now - settings.IDEMPOTENCY_LOCK_TIMEOUT
         if existing.locked_at < stale_before:
             taken = IdempotencyKey.objects.filter(
@@ -117,8 +129,16 @@ def complete_idempotency_key(*, record: IdempotencyKey, status: int, body: Any) 
     )
 
 
-def release_idempotency_key(*, record: IdempotencyKey) -> None:
+def forget_idempotency_key(*, record: IdempotencyKey) -> None:
     IdempotencyKey.objects.filter(pk=record.pk, status=IdempotencyKey.Status.IN_PROGRESS).delete()
+
+
+def release_idempotency_key(*, record: IdempotencyKey) -> None:
+    """The request failed: the same request may run again under the key, but the key stays
+    bound to it — another request with it (a different card after a decline) is a 422."""
+    IdempotencyKey.objects.filter(pk=record.pk, status=IdempotencyKey.Status.IN_PROGRESS).update(
+        status=IdempotencyKey.Status.FAILED
+    )
 
 
 def purge_expired_idempotency_keys() -> int:
@@ -158,11 +178,18 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
 
         try:
             response = view_method(view, request, *args, **kwargs)
+        except (drf.ValidationError, drf.ParseError, DjangoValidationError):
+            forget_idempotency_key(record=record)  # a 400: invalid input ran nothing
+            raise
         except BaseException:
             release_idempotency_key(record=record)
             raise
         if 200 <= response.status_code < 300:
             complete_idempotency_key(record=record, status=response.status_code, body=response.data)
+        elif response.status_code == 400:
+            forget_idempotency_key(
+                record=record
+            )  # invalid input ran nothing: fix it, reuse the key
         else:
             release_idempotency_key(record=record)
         return response

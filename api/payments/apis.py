@@ -45,7 +45,9 @@ GATEWAY_ERROR = (502, "payment_gateway_error")
 
 
 def _payment(request: Request, payment: Any, serializer: type = PaymentSerializer) -> Any:
-    return serializer(payment, context={"user": request_user(request)}).data
+    user = request_user(request)
+    share = selectors.store_share(payment=payment, user=user)
+    return serializer(payment, context={"user": user, "store_share": share}).data
 
 
 class PaymentCreateApi(APIView):

@@ -34,6 +34,35 @@ def visible_payments(*, user: User) -> QuerySet[Payment]:
     return payments
 
 
+@dataclass(frozen=True)
+class StoreShare:
+    """What of a payment belongs to the viewing store owner's orders."""
+
+    amount: Decimal
+    refunded: Decimal
+
+
+def store_share(*, payment: Payment, user: User) -> StoreShare | None:
+    """None for the payer and staff, who see the whole payment. A store's owner sees only their
+    own orders' part of it: a checkout's other stores are their competitors."""
+    if user.is_staff or payment.payer_id == user.pk:
+        return None
+    amount = Order.objects.filter(checkout_id=payment.checkout_id, store__owner=user).aggregate(
+        amount=Sum("total")
+    )["amount"]
+    refunded = sum(
+        (
+            r.amount
+            for r in payment.refunds.all()
+            if r.order is not None
+            and r.order.store.owner_id == user.pk
+            and r.status == Refund.Status.SUCCEEDED
+        ),
+        ZERO,
+    )
+    return StoreShare(amount=amount or ZERO, refunded=refunded)
+
+
 def get_payment_for_user(*, payment_id: int, user: User) -> Payment:
     """Anyone else gets a 404: a payment's existence is not theirs to learn."""
     found = _payments(visible_payments(user=user)).filter(pk=payment_id).first()

@@ -50,6 +50,11 @@ class PaymentConfirmSerializer(serializers.Serializer):
 
 class PaymentAttemptSerializer(serializers.ModelSerializer):
     response = serializers.SerializerMethodField()
+    amount = _money(
+        read_only=True,
+        allow_null=True,
+        help_text="The whole payment's; null for a store's owner when it paid other stores too.",
+    )
 
     class Meta:
         model = PaymentAttempt
@@ -70,6 +75,17 @@ class RefundSerializer(serializers.ModelSerializer):
                   "reason", "restock", "failure_message", "created_at", "completed_at"]  # fmt: skip
 
 
+def _text(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _portion(total: Decimal, part: Decimal, whole: Decimal) -> Decimal:
+    """``total`` (a fee) split in proportion to ``part`` of ``whole``, to the cent."""
+    if not whole:
+        return Decimal("0.00")
+    return (total * part / whole).quantize(Decimal("0.01"))
+
+
 class PaymentSerializer(serializers.ModelSerializer):
     client_secret = serializers.SerializerMethodField()
     approval_url = serializers.SerializerMethodField()
@@ -81,6 +97,28 @@ class PaymentSerializer(serializers.ModelSerializer):
                   "net_amount", "refunded_amount", "refundable_amount", "expires_at",
                   "client_secret", "approval_url", "failure_code", "failure_message",
                   "succeeded_at", "collected_at", "created_at"]  # fmt: skip
+
+    def to_representation(self, instance: Payment) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        share = self.context.get("store_share")
+        if share is not None and share.amount != instance.amount:
+            # A store's owner sees their own orders' part, not the checkout's other stores'.
+            fee = _portion(instance.fee, share.amount, instance.amount)
+            data.update(
+                amount=_text(share.amount),
+                fee=_text(fee),
+                net_amount=_text(share.amount - fee),
+                refunded_amount=_text(share.refunded),
+                refundable_amount=_text(
+                    max(share.amount - share.refunded, Decimal("0.00"))
+                    if instance.status
+                    in (Payment.Status.SUCCEEDED, Payment.Status.PARTIALLY_REFUNDED)
+                    else Decimal("0.00")
+                ),
+            )
+            for attempt in data.get("attempts", []):
+                attempt["amount"] = None  # the whole payment's: not theirs to see
+        return data
 
     def _for_payer(self, payment: Payment) -> bool:
         user = self.context.get("user")

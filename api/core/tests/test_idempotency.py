@@ -79,15 +79,30 @@ def test_keys_are_scoped_to_the_user(user, make_auth_client):
 
 
 @pytest.mark.django_db
-def test_an_error_response_is_not_stored_and_frees_the_key(auth_client: APIClient):
+def test_invalid_input_frees_the_key_for_the_fixed_request(auth_client: APIClient):
     failed = post(auth_client, {"quantity": 0})
     assert failed.status_code == 400
-    conflict = post(auth_client, {"quantity": 1, "note": "conflict"}, key="key-0002")
-    assert conflict.status_code == 409
 
     assert not IdempotencyKey.objects.exists()
     # The client fixes the request and retries with the same key.
     assert post(auth_client, {"quantity": 1}).status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_refused_request_may_run_again_but_its_key_stays_bound_to_it(auth_client: APIClient):
+    """A declined card, a conflict: the same request may be retried under its key (it runs
+    again, nothing was stored to replay), but another request under that key is a 422 — a
+    different card after a decline needs a new key (DESIGN.md: a different body gets 422)."""
+    conflict = post(auth_client, {"quantity": 1, "note": "conflict"}, key="key-0002")
+    assert conflict.status_code == 409
+
+    again = post(auth_client, {"quantity": 1, "note": "conflict"}, key="key-0002")
+    other = post(auth_client, {"quantity": 1}, key="key-0002")
+
+    assert again.status_code == 409
+    assert "Idempotent-Replayed" not in again.headers  # it ran again
+    assert other.status_code == 422
+    assert other.json()["code"] == "idempotency_key_reused"
 
 
 @pytest.mark.django_db

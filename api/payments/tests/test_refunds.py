@@ -468,6 +468,29 @@ def test_a_co_seller_sees_only_their_own_refunds_on_a_shared_payment(
     assert [r["amount"] for r in seen_by_payer["refunds"]] == ["10.00"]
 
 
+def test_a_co_seller_sees_their_own_share_of_a_shared_payment_not_the_whole(
+    auth_client: APIClient, user, make_auth_client
+):
+    mine, theirs = make_product(stock=5), make_product(stock=5, price=Decimal("300.00"))
+    payment = paid(auth_client, user, mine, theirs)  # 100.00 + 300.00
+    their_owner = make_auth_client(theirs.store.owner)
+    refund(their_owner, payment, "30.00", order_id=Order.objects.get(store=theirs.store).pk)
+
+    seen_by_me = make_auth_client(mine.store.owner).get(f"/api/payments/{payment.pk}/").json()
+    seen_by_them = their_owner.get(f"/api/payments/{payment.pk}/").json()
+    seen_by_payer = auth_client.get(f"/api/payments/{payment.pk}/").json()
+
+    assert (seen_by_payer["amount"], seen_by_payer["refunded_amount"]) == ("400.00", "30.00")
+    assert (seen_by_me["amount"], seen_by_me["refunded_amount"]) == ("100.00", "0.00")
+    assert seen_by_me["refundable_amount"] == "100.00"
+    assert (seen_by_them["amount"], seen_by_them["refundable_amount"]) == ("300.00", "270.00")
+    payment.refresh_from_db()
+    fee_mine, fee_theirs = Decimal(seen_by_me["fee"]), Decimal(seen_by_them["fee"])
+    assert abs(fee_mine + fee_theirs - payment.fee) <= Decimal("0.01")  # the fee split by share
+    assert all(a["amount"] is None for a in seen_by_me["attempts"])
+    assert all(a["amount"] == "400.00" for a in seen_by_payer["attempts"] if a["amount"])
+
+
 def test_a_payment_for_a_cancelled_checkout_is_refunded_as_a_cancellation(
     auth_client: APIClient, user, api_client: APIClient
 ):
