@@ -13,8 +13,8 @@ Only 2xx responses are stored. After invalid input (400: nothing ran) the key is
 the fixed request may use it. After any other failure (a declined card, a conflict, a 5xx) the
 same request may run again under the key, but the key stays bound to it: a different request
 (another card after a decline) is a 422, never taken for the same one. Keys are scoped to the
-user and expire after ``IDEMPOTENCY_KEY_TTL``; an in-progress claim older than ``IDEMPOTENCY_LOCK_TIMEOUT`` belongs to
-a request that died and is taken over by the next retry.
+user and expire after ``IDEMPOTENCY_KEY_TTL``; an in-progress claim older than
+``IDEMPOTENCY_LOCK_TIMEOUT`` belongs to a request that died and is taken over by the next retry.
 """
 
 import functools
