@@ -26,7 +26,7 @@ class ThrottledAdminLoginForm(AdminAuthenticationForm):
         try:
             limiter.begin(email=email, ip=ip)
         except Throttled as exc:
-            minutes = max(1, round((exc.wait or 60) / 60))
+            minutes = max(1, round((getattr(exc, "wait", None) or 60) / 60))
             raise ValidationError(
                 f"Too many failed sign-in attempts. Try again in {minutes} minute(s).",
                 code="throttled",
