@@ -2,6 +2,7 @@
 (``core.asgi``), WebSockets through Channels."""
 
 import os
+from typing import Any
 
 from django.core.wsgi import get_wsgi_application
 
@@ -18,14 +19,20 @@ from core import metrics  # noqa: E402
 from core.asgi import ThreadPoolHttp  # noqa: E402
 from core.websocket import OriginValidator  # noqa: E402
 
-http = ThreadPoolHttp(
-    django_wsgi_app,
-    threads=settings.WEB_THREADS,
-    queue_seconds=settings.WEB_QUEUE_SECONDS,
-    max_body_bytes=settings.WEB_MAX_BODY_BYTES,
-    max_form_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
-)
-metrics.THREADS.set(settings.WEB_THREADS)
+http: Any
+if settings.WEB_THREADS:
+    http = ThreadPoolHttp(
+        django_wsgi_app,
+        threads=settings.WEB_THREADS,
+        queue_seconds=settings.WEB_QUEUE_SECONDS,
+        max_body_bytes=settings.WEB_MAX_BODY_BYTES,
+        max_form_bytes=settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+    )
+    metrics.THREADS.set(settings.WEB_THREADS)
+else:  # unbounded, as Django serves ASGI itself (bench/burst.py's baseline)
+    from django.core.asgi import get_asgi_application
+
+    http = get_asgi_application()
 
 application = ProtocolTypeRouter(
     {
