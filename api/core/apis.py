@@ -2,6 +2,7 @@
 (URLs no view matched, errors outside DRF) in the API's error shape."""
 
 import sys
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -43,6 +44,43 @@ def paginate(
     paginator = PageNumberPagination()
     page: Any = paginator.paginate_queryset(queryset, request, view=view)
     context = {"request": request} if context is None else context
+    return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
+
+
+class _Fetched(Sequence):
+    """A page fetched ahead (by a search engine, with its total) that Django's paginator
+    validates and slices as if it held every row."""
+
+    def __init__(self, items: list, count: int, offset: int) -> None:
+        self.items, self.total, self.offset = items, count, offset
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self.items[(index.start or 0) - self.offset : (index.stop or 0) - self.offset]
+        return self.items[index - self.offset]
+
+
+def paginate_fetched(
+    request: Request,
+    view: APIView,
+    fetch: Callable[[int, int], tuple[list, int]],
+    serializer_class: type[BaseSerializer],
+) -> Response:
+    """As ``paginate``, for results that come a page at a time with their total:
+    ``fetch(offset, limit) -> (items, count)``."""
+    paginator = PageNumberPagination()
+    size = paginator.get_page_size(request)
+    number = paginator.get_page_number(request, None)
+    if not isinstance(number, int):  # "last": the total first
+        _, total = fetch(0, 0)
+        number = max(1, -(-total // size))
+    offset = (number - 1) * size
+    items, count = fetch(offset, size)
+    page: Any = paginator.paginate_queryset(_Fetched(items, count, offset), request, view=view)
+    context = {"request": request}
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 
 

@@ -16,8 +16,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         raw = request.query_params.get(self.page_query_param)
         if raw is None:
             return 1
-        if raw in self.last_page_strings:
-            return raw
+        if raw in self.last_page_strings:  # ?page=last
+            return paginator.num_pages if paginator is not None else raw
         if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 9) or int(raw) < 1:
             raise exceptions.ValidationError({"page": ["Must be a positive integer."]})
         return int(raw)

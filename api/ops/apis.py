@@ -38,6 +38,7 @@ class ReadinessApi(_ProbeApi):
     def get(self, request: Request) -> Response:
         checks = health.readiness_report()
         failed = [name for name, result in checks.items() if result != "ok"]
+        checks["search"] = health.search_status()
         if failed:
             return Response(
                 error_payload(

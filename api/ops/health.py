@@ -53,6 +53,21 @@ def check_broker() -> None:
         channel.queue_declare(queue=app.conf.task_default_queue, passive=False)
 
 
+def search_status() -> str:
+    """``ok``, or ``degraded`` when Elasticsearch is configured but not answering (searches
+    then come from the database: the node still serves, so this doesn't fail readiness)."""
+    if not settings.ELASTICSEARCH_URL:
+        return "ok"
+    from search import elastic
+
+    try:
+        elastic.guarded(lambda es: es.info())
+    except Exception:
+        logger.warning("elasticsearch is not answering: search is on the database", exc_info=True)
+        return "degraded"
+    return "ok"
+
+
 CHECKS: dict[str, Callable[[], None]] = {
     "database": check_databases,
     "cache": check_cache,

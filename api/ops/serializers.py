@@ -10,7 +10,11 @@ class HealthSerializer(serializers.Serializer):
 
 class ReadinessSerializer(serializers.Serializer):
     status = serializers.CharField()
-    checks = serializers.DictField(child=serializers.ChoiceField(choices=["ok", "unavailable"]))
+    checks = serializers.DictField(
+        child=serializers.ChoiceField(choices=["ok", "unavailable", "degraded"]),
+        help_text="database, cache, broker: ok or unavailable (then 503); search: ok, or "
+        "degraded while Elasticsearch is down and the database answers searches (still 200)",
+    )
 
 
 class WorkerCheckSerializer(serializers.ModelSerializer):

@@ -134,9 +134,7 @@ class CategoryAdmin(admin.ModelAdmin):
             return
         parent = obj.parent
         obj.parent = Category.objects.get(pk=obj.pk).parent
-        super().save_model(request, obj, form, change)
-        if parent != obj.parent:
-            catalog.move_category(category=obj, parent=parent)
+        catalog.update_category(category=obj, parent=parent)
 
 
 @admin.register(Tag)

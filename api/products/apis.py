@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from core.apis import optional_user, paginate, request_user
+from core.apis import optional_user, paginate, paginate_fetched, request_user
 from core.openapi import error_responses, paginated
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Tag
@@ -19,17 +19,18 @@ from products.serializers import (
     ImageUploadSerializer,
     ProductCreateSerializer,
     ProductListQuerySerializer,
+    ProductSearchQuerySerializer,
     ProductSerializer,
     ProductUpdateSerializer,
     ProductVersionSerializer,
+    SearchPageSerializer,
     TagSerializer,
 )
 from products.services import catalog
 from stores import selectors as store_selectors
 
 TAGS = ["products"]
-LIST_PARAMETERS = [
-    OpenApiParameter("search", str, description="Words in the name or description"),
+FILTER_PARAMETERS = [
     OpenApiParameter("category", str, description="Category slug; includes its subcategories"),
     OpenApiParameter("tag", str, description="Tag slug"),
     OpenApiParameter("store", int),
@@ -38,10 +39,43 @@ LIST_PARAMETERS = [
     OpenApiParameter("in_stock", bool),
     OpenApiParameter("has_offer", bool, description="An offer is running now"),
     OpenApiParameter("size", str, description="Has a size with this name"),
-    OpenApiParameter("ordering", str, enum=list(selectors.ORDERINGS)),
     OpenApiParameter("page", int),
     OpenApiParameter("page_size", int),
 ]
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "search",
+        str,
+        description="Words to find, as `GET /api/search/products/` finds them (typo-tolerant, "
+        "Arabic-normalised); ordered by relevance unless `ordering` is given",
+    ),
+    *FILTER_PARAMETERS,
+    OpenApiParameter("ordering", str, enum=list(selectors.ORDERINGS)),
+]
+
+
+def list_response(
+    request: Request, view: APIView, filters: dict, store_id: int | None = None
+) -> Response:
+    """A page of the catalogue; with ``search``, from the search engine (no facets)."""
+    user = optional_user(request)
+    if filters.get("search", "").strip():
+
+        def fetch(offset: int, limit: int) -> tuple[list, int]:
+            found = selectors.search_products(
+                user=user,
+                text=filters["search"],
+                filters=filters,
+                offset=offset,
+                limit=limit,
+                store_id=store_id,
+                facets=False,
+            )
+            return found.products, found.count
+
+        return paginate_fetched(request, view, fetch, ProductSerializer)
+    products = selectors.list_products(user=user, filters=filters, store_id=store_id)
+    return paginate(request, view, products, ProductSerializer)
 
 
 class ProductListCreateApi(APIView):
@@ -57,10 +91,7 @@ class ProductListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         query = ProductListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        products = selectors.list_products(
-            user=optional_user(request), filters=query.validated_data
-        )
-        return paginate(request, self, products, ProductSerializer)
+        return list_response(request, self, query.validated_data)
 
     @extend_schema(
         tags=TAGS,
@@ -221,10 +252,55 @@ class StoreProductListApi(APIView):
         store = store_selectors.get_public_store(store_id=store_id)
         query = ProductListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        products = selectors.list_products(
-            user=optional_user(request), filters=query.validated_data, store_id=store.pk
-        )
-        return paginate(request, self, products, ProductSerializer)
+        return list_response(request, self, query.validated_data, store_id=store.pk)
+
+
+class ProductSearchApi(APIView):
+    """The search page: products matching ``q`` with facet counts to narrow them."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        tags=["search"],
+        summary="Search products",
+        operation_id="search_products",
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="What the shopper typed (empty: browse, newest first). Typo-tolerant "
+                "(one edit from 4 letters, two from 8) and Arabic-normalised.",
+            ),
+            *FILTER_PARAMETERS,
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=list(selectors.ORDERINGS),
+                description="Default: relevance (name matches first, in stock first)",
+            ),
+        ],
+        responses={200: SearchPageSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        query = ProductSearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = query.validated_data
+        user = optional_user(request)
+        found: dict = {}
+
+        def fetch(offset: int, limit: int) -> tuple[list, int]:
+            page = selectors.search_products(
+                user=user, text=filters.get("q", ""), filters=filters, offset=offset, limit=limit
+            )
+            found["page"] = page
+            return page.products, page.count
+
+        response = paginate_fetched(request, self, fetch, ProductSerializer)
+        page = found["page"]
+        response.data["facets"] = page.facets
+        response.data["backend"] = page.backend
+        response.data["query_id"] = str(page.query_id) if page.query_id else None
+        return response
 
 
 @extend_schema(tags=TAGS, summary="The category tree, flattened in tree order")

@@ -10,7 +10,7 @@ class Category(models.Model):
     category's subtree is one indexed prefix lookup."""
 
     name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True, allow_unicode=True)
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )

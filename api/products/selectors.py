@@ -1,7 +1,8 @@
 """Reads of the catalogue, shaped for their serializers: a product list costs the same handful
 of queries whatever the page size (products, sizes, tags, images, plus the count)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from products.models import Category, Favorite, Product, ProductVersion, Reservation, Size, Tag
-from search.backends import get_backend as get_search_backend
+from search import services as search_services
+from search.query import Filters, SearchRequest
 
 LOW_STOCK_THRESHOLD = 5
 
@@ -153,10 +155,6 @@ def list_products(
         products = products.filter(store_id=store_id)
     if filters.get("store"):
         products = products.filter(store_id=filters["store"])
-    if filters.get("search"):
-        products = get_search_backend().filter(
-            products, query=filters["search"], fields=("name", "description")
-        )
     if filters.get("category"):
         category = Category.objects.filter(slug=filters["category"]).first()
         if category is None:
@@ -188,6 +186,56 @@ def list_products(
             )
         )
     return products.order_by(*ORDERINGS[filters.get("ordering") or "-created_at"])
+
+
+@dataclass
+class SearchPage:
+    products: list[Product]
+    count: int
+    facets: dict[str, Any] | None
+    backend: str
+    query_id: Any
+
+
+def search_products(
+    *,
+    user: User | None,
+    text: str,
+    filters: Mapping[str, Any],
+    offset: int,
+    limit: int,
+    store_id: int | None = None,
+    facets: bool = True,
+) -> SearchPage:
+    """A page of products matching ``text`` (in relevance order unless ``filters["ordering"]``
+    says otherwise) from the search engine, with facet counts; each product as the list
+    shows it. A product the index still holds after it left sale is skipped."""
+    request = SearchRequest(
+        text=text,
+        filters=Filters(
+            category=filters.get("category"),
+            tag=filters.get("tag"),
+            store=store_id or filters.get("store"),
+            size=filters.get("size"),
+            min_price=filters.get("min_price"),
+            max_price=filters.get("max_price"),
+            in_stock=filters.get("in_stock"),
+            has_offer=filters.get("has_offer"),
+        ),
+        ordering=filters.get("ordering"),
+        offset=offset,
+        limit=limit,
+        facets=facets,
+    )
+    outcome = search_services.search_products(request=request)
+    found = {p.pk: p for p in _products(user=user).filter(pk__in=outcome.result.ids)}
+    return SearchPage(
+        products=[found[pk] for pk in outcome.result.ids if pk in found],
+        count=outcome.result.count,
+        facets=outcome.result.facets,
+        backend=outcome.result.backend,
+        query_id=outcome.query_id,
+    )
 
 
 def products_for_purchase(*, product_ids: Any) -> QuerySet[Product]:

@@ -8,6 +8,7 @@ from core.openapi import OPTIONAL
 from core.serializers import QueryBooleanField, QuerySerializer
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Size, Tag
+from search.serializers import FacetsSerializer
 
 
 class StoreRefSerializer(serializers.Serializer):
@@ -127,7 +128,9 @@ class ProductCreateSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH
     )
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    category = serializers.SlugField(required=False, allow_null=True, help_text="A category slug.")
+    category = serializers.SlugField(
+        required=False, allow_null=True, allow_unicode=True, help_text="A category slug."
+    )
     tags = serializers.ListField(
         child=serializers.CharField(max_length=50), required=False, max_length=20
     )
@@ -146,7 +149,7 @@ class ProductUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True, max_length=DESCRIPTION_MAX_LENGTH)
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
-    category = serializers.SlugField(allow_null=True)
+    category = serializers.SlugField(allow_null=True, allow_unicode=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=50), max_length=20)
     sizes = SizeInputSerializer(many=True, max_length=50)  # type: ignore[call-arg]
     stock = serializers.IntegerField(min_value=0, max_value=1_000_000)
@@ -258,7 +261,7 @@ class TagSerializer(serializers.ModelSerializer):
 
 class ProductListQuerySerializer(QuerySerializer):
     search = serializers.CharField(required=False, max_length=100)
-    category = serializers.SlugField(required=False)
+    category = serializers.SlugField(required=False, allow_unicode=True)
     tag = serializers.SlugField(required=False, allow_unicode=True)
     store = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     min_price = serializers.DecimalField(
@@ -271,3 +274,27 @@ class ProductListQuerySerializer(QuerySerializer):
     has_offer = QueryBooleanField(required=False)
     size = serializers.CharField(required=False, max_length=50)
     ordering = serializers.ChoiceField(choices=list(selectors.ORDERINGS), required=False)
+
+
+class ProductSearchQuerySerializer(ProductListQuerySerializer):
+    search = None  # type: ignore[assignment]  # the search page's words are `q`
+    q = serializers.CharField(
+        required=False, max_length=100, allow_blank=True, trim_whitespace=False
+    )
+
+
+class SearchPageSerializer(serializers.Serializer):
+    """For the schema: a page of products with the facets of everything that matched."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProductSerializer(many=True)
+    facets = FacetsSerializer()
+    backend = serializers.CharField(
+        help_text="which backend answered: `database` or `elasticsearch` (the database while "
+        "the cluster is down)"
+    )
+    query_id = serializers.UUIDField(
+        allow_null=True, help_text="send with clicks (POST /api/search/clicks/); null without q"
+    )

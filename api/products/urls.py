@@ -29,6 +29,7 @@ urlpatterns = [
         apis.StoreProductListApi.as_view(),
         name="store-products",
     ),
+    path("search/products/", apis.ProductSearchApi.as_view(), name="search-products"),
     path("categories/", apis.CategoryListApi.as_view(), name="category-list"),
     path("tags/", apis.TagListApi.as_view(), name="tag-list"),
 ]

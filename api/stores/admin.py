@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from stores.models import Store
+from stores.services import save_store_as_staff
 
 
 @admin.register(Store)
@@ -12,3 +16,6 @@ class StoreAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     raw_id_fields = ("owner",)
     readonly_fields = ("created_at", "updated_at", "deleted_at")
+
+    def save_model(self, request: HttpRequest, obj: Store, form: Any, change: bool) -> None:
+        save_store_as_staff(store=obj)

@@ -9,6 +9,7 @@ from django.utils.crypto import get_random_string
 from django.utils.text import slugify
 
 from accounts.models import User
+from search import feed
 from stores.exceptions import NotABusinessOwner, NotStoreOwner
 from stores.models import Store
 
@@ -59,7 +60,19 @@ def update_store(*, store: Store, user: User, data: Mapping[str, Any]) -> Store:
     if (store.latitude is None) != (store.longitude is None):
         raise ValidationError("Give both latitude and longitude, or neither.")
     if changed:
-        store.save(update_fields=[*changed, "updated_at"])
+        with transaction.atomic():
+            store.save(update_fields=[*changed, "updated_at"])
+            if "name" in changed:
+                feed.changed("store", [store.pk])  # its products show its name
+    return store
+
+
+def save_store_as_staff(*, store: Store) -> Store:
+    """Save a store as staff edited it in the admin (name, opening or closing it): its
+    products are re-indexed."""
+    with transaction.atomic():
+        store.save()
+        feed.changed("store", [store.pk])
     return store
 
 
@@ -68,5 +81,7 @@ def delete_store(*, store: Store, user: User) -> None:
     check_store_owner(store=store, user=user)
     store.is_active = False
     store.deleted_at = timezone.now()
-    store.save(update_fields=["is_active", "deleted_at", "updated_at"])
+    with transaction.atomic():
+        store.save(update_fields=["is_active", "deleted_at", "updated_at"])
+        feed.changed("store", [store.pk])  # its products leave search
     logger.info("store deleted", extra={"store_id": store.pk, "user_id": user.pk})

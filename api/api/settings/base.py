@@ -79,6 +79,8 @@ REST_FRAMEWORK = {
         "user": env("THROTTLE_USER_RATE", default="600/min"),
         # Per client IP, on the authentication endpoints.
         "login": env("THROTTLE_LOGIN_RATE", default="30/min"),
+        # Per client IP: search suggestions, asked at each keystroke.
+        "suggest": env("THROTTLE_SUGGEST_RATE", default="600/min"),
         "register": env("THROTTLE_REGISTER_RATE", default="10/hour"),
         "code_request": env("THROTTLE_CODE_REQUEST_RATE", default="20/hour"),
         "code_verify": env("THROTTLE_CODE_VERIFY_RATE", default="30/min"),

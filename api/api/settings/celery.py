@@ -79,4 +79,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.payments_sweep_task",
         "schedule": 60.0,
     },
+    # Search: the index feed's safety net (a lost kick), drift repair, suggestions, the log.
+    "search-drain": {"task": "search.tasks.drain_index_feed_task", "schedule": 30.0},
+    "search-reconcile": {"task": "search.tasks.reconcile_index_task", "schedule": 600.0},
+    "search-popular-queries": {
+        "task": "search.tasks.refresh_popular_queries_task",
+        "schedule": crontab(minute="7"),
+    },
+    "search-prune-log": {
+        "task": "search.tasks.prune_search_log_task",
+        "schedule": crontab(hour="4", minute="13"),
+    },
 }

@@ -32,7 +32,7 @@ def test_ready_reports_every_dependency_ok(api_client: APIClient):
     assert response.status_code == 200
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "cache": "ok", "broker": "ok"},
+        "checks": {"database": "ok", "cache": "ok", "broker": "ok", "search": "ok"},
     }
 
 
@@ -50,7 +50,12 @@ def test_ready_is_503_naming_the_cache_when_redis_is_unreachable(api_client: API
     assert response.status_code == 503
     body = response.json()
     assert body["code"] == "not_ready"
-    assert body["details"]["checks"] == {"database": "ok", "cache": "unavailable", "broker": "ok"}
+    assert body["details"]["checks"] == {
+        "database": "ok",
+        "cache": "unavailable",
+        "broker": "ok",
+        "search": "ok",
+    }
     assert "cache" in body["message"]
     assert "127.0.0.1:1" not in response.content.decode()
 
@@ -106,7 +111,12 @@ def test_ready_is_503_naming_the_database_when_it_is_unreachable(tmp_path: Path,
     status, body = _ready_in_fresh_process(tmp_path, DATABASE_URL=url)
 
     assert status == 503
-    assert body["details"]["checks"] == {"database": "unavailable", "cache": "ok", "broker": "ok"}
+    assert body["details"]["checks"] == {
+        "database": "unavailable",
+        "cache": "ok",
+        "broker": "ok",
+        "search": "ok",
+    }
     assert "secret-pw" not in json.dumps(body)
 
 
@@ -119,5 +129,6 @@ def test_ready_is_503_naming_cache_and_broker_when_redis_is_unreachable(tmp_path
         "database": "ok",
         "cache": "unavailable",
         "broker": "unavailable",
+        "search": "ok",
     }
     assert body["message"] == "Unavailable: cache, broker."

@@ -16,6 +16,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from core.images import process_image
+from products import indexing
 from products.exceptions import NotProductOwner, SizeInUse
 from products.models import Category, Favorite, Product, ProductImage, Size, Tag
 from products.services import history, stock
@@ -33,7 +34,7 @@ MAX_IMAGES = 10
 def create_category(*, name: str, slug: str = "", parent: Category | None = None) -> Category:
     with transaction.atomic():
         category = Category.objects.create(
-            name=name, slug=slug or slugify(name), parent=parent, path=""
+            name=name, slug=slug or slugify(name, allow_unicode=True), parent=parent, path=""
         )
         category.path = f"{parent.path if parent else '/'}{category.pk}/"
         category.save(update_fields=["path"])
@@ -53,7 +54,19 @@ def move_category(*, category: Category, parent: Category | None) -> Category:
         for node in subtree:
             node.path = new_prefix + node.path[len(old_prefix) :]
         Category.objects.bulk_update(subtree, ["path"])
+        indexing.category_changed(category.pk)
     category.path = new_prefix
+    return category
+
+
+def update_category(*, category: Category, parent: Category | None) -> Category:
+    """Save a category's name and slug as edited (in the admin), then move it under ``parent``
+    if that changed. Its products are re-indexed."""
+    with transaction.atomic():
+        category.save(update_fields=["name", "slug"])
+        indexing.category_changed(category.pk)
+        if parent != category.parent:
+            move_category(category=category, parent=parent)
     return category
 
 
@@ -156,6 +169,7 @@ def create_product(*, user: User, store: Store, data: Mapping[str, Any]) -> Prod
             size = Size.objects.create(product=product, name=name, position=position)
             stock.create_initial_stock(size=size, on_hand=entry.get("stock") or 0, actor=user)
         history.record_version(product=product, actor=user)
+        indexing.product_changed([product.pk])
     logger.info("product created", extra={"product_id": product.pk, "store_id": store.pk})
     return product
 
@@ -194,6 +208,7 @@ def update_product(*, product: Product, user: User, data: Mapping[str, Any]) -> 
         if data.get("stock") is not None:
             _set_default_stock(product=product, on_hand=data["stock"], user=user)
         history.record_version(product=product, actor=user)
+        indexing.product_changed([product.pk])
     return product
 
 
@@ -257,6 +272,7 @@ def delete_product(*, product: Product, user: User) -> None:
         product.deleted_at = timezone.now()
         product.save(update_fields=["deleted_at", "updated_at"])
         history.record_version(product=product, actor=user)
+        indexing.product_changed([product.pk])
     logger.info("product deleted", extra={"product_id": product.pk})
 
 

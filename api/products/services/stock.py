@@ -17,6 +17,7 @@ from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Val
 from django.utils import timezone
 
 from accounts.models import User
+from products import indexing
 from products.exceptions import OutOfStock, StockBelowReserved
 from products.models import Reservation, Size, StockMovement
 from products.selectors import size_on_sale
@@ -95,6 +96,7 @@ def _apply_on_hand_delta(
     StockMovement.objects.create(
         size=size, reason=reason, on_hand_delta=delta, reference=reference, actor=actor, note=note
     )
+    indexing.sizes_changed([size.pk])
     size.refresh_from_db(fields=["on_hand", "reserved"])
     logger.info("stock changed", extra={"size_id": size.pk, "delta": delta, "stock_reason": reason})
     return size
@@ -151,6 +153,7 @@ def release_expired_reservations(
             reserved=F("reserved") - Subquery(held, output_field=IntegerField())
         )
         due.update(status=Reservation.Status.RELEASED)
+        indexing.sizes_changed(per_size)
         StockMovement.objects.bulk_create(
             batch_size=1000,
             objs=[
@@ -224,6 +227,8 @@ def reserve_stock(
             reserved=F("reserved")
             + Case(*[When(pk=pk, then=Value(q)) for pk, q in wanted.items()], default=Value(0))
         )
+        # Search knows only in stock or not: report the sizes this hold empties.
+        indexing.sizes_changed(pk for pk in size_ids if rows[pk] == wanted[pk])
         reservations = Reservation.objects.bulk_create(
             [
                 Reservation(size_id=size_id, quantity=quantity, expires_at=until, reference=ref)
@@ -268,6 +273,8 @@ def _settle(*, reference: str, sold: bool) -> int:
                 changes["on_hand"] = F("on_hand") - reservation.quantity
             Size.objects.filter(pk=reservation.size_id).update(**changes)
         Reservation.objects.filter(pk__in=[r.pk for r in active]).update(status=status)
+        if not sold:  # units back on sale (a sale leaves what's available as it was)
+            indexing.sizes_changed(r.size_id for r in active)
         StockMovement.objects.bulk_create(
             [
                 StockMovement(

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from products.models import Product, ProductVersion, Size, StockMovement
 from products.tests.factories import make_category, make_product
+from search import feed
 from stores.tests.factories import OwnerFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -223,6 +224,7 @@ def test_list_filters(api_client: APIClient):
     dates = make_product(
         name="Dates", description="Sweet Sudanese dates", price=Decimal("40"), category="food"
     )
+    feed.drain()  # the worker's part: ?search= reads the search index
 
     def ids(query: str) -> list[int]:
         response = api_client.get(f"/api/products/?{query}")

@@ -1,15 +1,24 @@
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from search.query import SearchRequest, SearchResult
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    text: str
+    kind: str  # "product", "category", "store" or "query"
+    id: str | None  # the product's or store's id, the category's slug; None for a query
 
 
 class SearchBackend(ABC):
-    """What the domain apps ask of search. ``filter`` narrows a queryset the caller built (with
-    its own visibility rules) to the rows matching ``query`` in ``fields``; the caller keeps its
-    own ordering. The search issue adds ranking, typo tolerance, facets and suggestions."""
+    """What the catalogue asks of search: ranked, filtered, faceted product ids, and
+    suggestions for what a shopper is typing. Backends read the index the feed keeps."""
 
     name: str
 
     @abstractmethod
-    def filter(self, queryset: QuerySet, *, query: str, fields: Sequence[str]) -> QuerySet: ...
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+    @abstractmethod
+    def suggest(self, text: str, *, size: int) -> list[Suggestion]: ...

@@ -1,21 +1,384 @@
+"""Search on the database index the feed keeps (``search.models``): the embedded default, and
+the fallback when Elasticsearch is down. The same SQL runs on SQLite and MariaDB.
+
+A query is a list of words (``search.query.parse``); a document matches when every word matches
+one of its terms. A word matches its own term and its synonyms', the last word also any term it
+begins (the shopper is still typing), and — only when that finds fewer than ``FUZZY_BELOW``
+products — any term within the word's typo allowance (one edit from 4 letters, two from 8; words
+of 3 letters or fewer never). Candidates for a typo are the terms sharing enough trigrams with the
+word, then kept by true edit distance.
+
+Relevance is the sum, over the matched terms, of where the term sits (the name counts 8, the
+category and tags 4, the store 3, the description 1) times how it matched (exact 10, synonym 9,
+continued 7, typo 5); in-stock products come first among equals and ids break ties, so pages are
+stable.
+"""
+
 from collections.abc import Sequence
-from functools import reduce
-from operator import or_
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    When,
+)
+from django.db.models import Value as V
+from django.utils import timezone
 
-from search.backends.base import SearchBackend
+from search.backends.base import SearchBackend, Suggestion
+from search.index import WEIGHTS, trigrams
+from search.models import DocumentFacet, PopularQuery, Posting, SearchDocument, Term, TermTrigram
+from search.normalize import normalize
+from search.query import Filters, SearchRequest, SearchResult, Word, parse
+
+FUZZY_BELOW = 3
+PREFIX_EXPANSIONS = 100  # terms a word being typed may continue into
+FUZZY_CANDIDATES = 300
+FACET_VALUES = 50  # per facet, most frequent first (the category tree: all)
+EXACT, SYNONYM, PREFIX, TYPO = 10, 9, 7, 5
+AFTER_EVERYTHING = "\U0010ffff"
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``limit + 1`` once it exceeds ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def continuations(prefix: str, *, limit: int = PREFIX_EXPANSIONS) -> list[str]:
+    """Terms beginning with ``prefix``, in order (an index range scan on both databases)."""
+    return list(
+        Term.objects.filter(text__gte=prefix, text__lt=prefix + AFTER_EVERYTHING)
+        .order_by("text")
+        .values_list("text", flat=True)[:limit]
+    )
+
+
+def near_terms(word: Word) -> list[str]:
+    """Terms within ``word.edits`` edits of the word's term."""
+    if not word.edits:
+        return []
+    grams = trigrams(word.term)
+    # Each edit spoils at most three of the word's trigrams.
+    needed = max(1, len(grams) - 3 * word.edits)
+    candidates = (
+        TermTrigram.objects.filter(trigram__in=grams)
+        .values("term_id")
+        .annotate(shared=Count("id"))
+        .filter(shared__gte=needed)
+        .order_by("-shared", "term_id")
+        .values("term_id")[:FUZZY_CANDIDATES]
+    )
+    # Two statements: MariaDB takes no LIMIT inside IN (subquery).
+    ids = [row["term_id"] for row in candidates]
+    texts = Term.objects.filter(pk__in=ids).values_list("text", flat=True)
+    return [
+        t for t in texts if t != word.term and edit_distance(word.term, t, word.edits) <= word.edits
+    ]
+
+
+def offer_active(now: datetime) -> Q:
+    return Q(offer_price__isnull=False, offer_starts_at__lte=now, offer_ends_at__gt=now)
+
+
+def current_price(now: datetime) -> Case:
+    return Case(When(offer_active(now), then=F("offer_price")), default=F("price"))
+
+
+def price_buckets() -> list[tuple[Decimal, Decimal | None]]:
+    edges = [Decimal(str(edge)) for edge in settings.SEARCH_PRICE_BUCKETS]
+    return [(low, high) for low, high in zip(edges, [*edges[1:], None], strict=True)]
+
+
+def _facet_documents(facet: str, value: str) -> QuerySet:
+    return DocumentFacet.objects.filter(facet=facet, value=value).values("document_id")
+
+
+def apply_filters(documents: QuerySet, filters: Filters, now: datetime) -> QuerySet:
+    if filters.store is not None:
+        documents = documents.filter(store_id=filters.store)
+    if filters.category:
+        # A category's documents carry a row for it and every ancestor: subcategories match.
+        documents = documents.filter(pk__in=_facet_documents("category", filters.category))
+    if filters.tag:
+        documents = documents.filter(pk__in=_facet_documents("tag", filters.tag))
+    if filters.size:
+        documents = documents.filter(pk__in=_facet_documents("size", filters.size.casefold()))
+    if filters.min_price is not None or filters.max_price is not None:
+        documents = documents.alias(current_price=current_price(now))
+        if filters.min_price is not None:
+            documents = documents.filter(current_price__gte=filters.min_price)
+        if filters.max_price is not None:
+            documents = documents.filter(current_price__lte=filters.max_price)
+    if filters.in_stock is not None:
+        documents = documents.filter(in_stock=filters.in_stock)
+    if filters.has_offer is not None:
+        active = offer_active(now)
+        documents = documents.filter(active) if filters.has_offer else documents.exclude(active)
+    return documents
 
 
 class DatabaseSearchBackend(SearchBackend):
-    """Case-insensitive substring match in any of the fields: the behaviour ``?search=`` had
-    before search became a port. No index, no ranking, no typo tolerance."""
-
     name = "database"
 
-    def filter(self, queryset: QuerySet, *, query: str, fields: Sequence[str]) -> QuerySet:
-        if not query or not fields:
-            return queryset
-        return queryset.filter(
-            reduce(or_, (Q(**{f"{field}__icontains": query}) for field in fields))
+    # --- matching ---
+
+    def _expand(self, words: Sequence[Word]) -> list[dict[str, int]]:
+        """For each word, the terms it matches with how well (the better match wins)."""
+        expanded = []
+        for word in words:
+            found: dict[str, int] = {}
+            if word.prefix:
+                for term in continuations(word.term):
+                    found[term] = PREFIX
+            for term in word.synonyms:
+                found[term] = SYNONYM
+            found[word.term] = EXACT
+            expanded.append(found)
+        return expanded
+
+    def _widen(self, words: Sequence[Word], expanded: list[dict[str, int]]) -> list[dict[str, int]]:
+        """``expanded`` plus, for each word, the terms within its typo allowance."""
+        return [
+            {**{term: TYPO for term in near_terms(word)}, **found}
+            for word, found in zip(words, expanded, strict=True)
+        ]
+
+    def _matching(self, expanded: Sequence[dict[str, int]]) -> QuerySet:
+        documents = SearchDocument.objects.all()
+        for found in expanded:
+            documents = documents.filter(
+                pk__in=Posting.objects.filter(term__in=list(found)).values("document_id")
+            )
+        return documents
+
+    def _score(self, expanded: Sequence[dict[str, int]]) -> Subquery:
+        quality: dict[str, int] = {}
+        for found in expanded:
+            for term, how in found.items():
+                quality[term] = max(quality.get(term, 0), how)
+        by_quality: dict[int, list[str]] = {}
+        for term, how in quality.items():
+            by_quality.setdefault(how, []).append(term)
+        factor = Case(
+            *(When(term__in=terms, then=V(how)) for how, terms in sorted(by_quality.items())),
+            default=V(0),
+            output_field=IntegerField(),
         )
+        return Subquery(
+            Posting.objects.filter(document=OuterRef("pk"), term__in=list(quality))
+            .order_by()
+            .values("document")
+            .annotate(score=Sum(F("weight") * factor))
+            .values("score"),
+            output_field=IntegerField(),
+        )
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        now = timezone.now()
+        words = parse(request.text)
+        expanded: list[dict[str, int]] = []
+        base = SearchDocument.objects.all()
+        if words:
+            expanded = self._expand(words)
+            base = self._matching(expanded)
+        documents = apply_filters(base, request.filters, now)
+        count = documents.count()
+        if words and count < FUZZY_BELOW and any(word.edits for word in words):
+            wider = self._widen(words, expanded)
+            if wider != expanded:
+                expanded, base = wider, self._matching(wider)
+                documents = apply_filters(base, request.filters, now)
+                count = documents.count()
+        ids: list[int] = []
+        if count and request.limit:
+            ordered = self._ordered(documents, request.ordering, expanded, now)
+            ids = list(
+                ordered.values_list("pk", flat=True)[
+                    request.offset : request.offset + request.limit
+                ]
+            )
+        facets = self._facets(base, request.filters, now) if request.facets else None
+        return SearchResult(ids=ids, count=count, backend=self.name, facets=facets)
+
+    def _ordered(
+        self,
+        documents: QuerySet,
+        ordering: str | None,
+        expanded: list[dict[str, int]],
+        now: datetime,
+    ) -> QuerySet:
+        if ordering in ("price", "-price"):
+            documents = documents.alias(current_price=current_price(now))
+            direction = "-" if ordering == "-price" else ""
+            return documents.order_by(f"{direction}current_price", f"{direction}id")
+        if ordering in ("created_at", "-created_at"):
+            direction = "-" if ordering == "-created_at" else ""
+            return documents.order_by(ordering, f"{direction}id")
+        if ordering == "name":
+            return documents.order_by("name", "id")
+        if not expanded:
+            return documents.order_by("-created_at", "-id")
+        return documents.alias(score=self._score(expanded)).order_by("-score", "-in_stock", "id")
+
+    # --- facets ---
+
+    def _facets(self, base: QuerySet, filters: Filters, now: datetime) -> dict[str, Any]:
+        """Counts of every facet, each under every filter but its own (disjunctive): one query
+        per distinct set of filters."""
+        own = {
+            "category": ("category",),
+            "tag": ("tag",),
+            "size": ("size",),
+            "store": ("store",),
+            "price": ("min_price", "max_price"),
+            "in_stock": ("in_stock",),
+            "has_offer": ("has_offer",),
+        }
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for facet, names in own.items():
+            dropped = tuple(n for n in names if getattr(filters, n) is not None)
+            groups.setdefault(dropped, []).append(facet)
+        facets: dict[str, Any] = {}
+        for dropped, members in groups.items():
+            documents = apply_filters(base, filters.without(*dropped), now)
+            listed = [m for m in members if m in ("category", "tag", "size", "store")]
+            if listed:
+                facets.update(self._value_counts(documents, listed))
+            counted = [m for m in members if m in ("price", "in_stock", "has_offer")]
+            if counted:
+                facets.update(self._range_counts(documents, counted, now))
+        return {facet: facets[facet] for facet in own}
+
+    def _value_counts(self, documents: QuerySet, names: list[str]) -> dict[str, Any]:
+        rows = (
+            DocumentFacet.objects.filter(facet__in=names, document__in=documents.values("pk"))
+            .values("facet", "value")
+            .annotate(count=Count("id"), label=Max("label"), parent=Max("parent"))
+            .order_by("facet", "-count", "value")
+        )
+        found: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+        for row in rows:
+            item = {
+                "value": row["value"],
+                "label": row["label"],
+                "count": row["count"],
+                "parent": row["parent"] or None,
+            }
+            if row["facet"] != "category" and len(found[row["facet"]]) >= FACET_VALUES:
+                continue
+            found[row["facet"]].append(item)
+        return found
+
+    def _range_counts(self, documents: QuerySet, names: list[str], now: datetime) -> dict[str, Any]:
+        counts: dict[str, Any] = {}
+        buckets = price_buckets()
+        if "price" in names:
+            documents = documents.alias(current_price=current_price(now))
+            for i, (low, high) in enumerate(buckets):
+                condition = Q(current_price__gte=low)
+                if high is not None:
+                    condition &= Q(current_price__lt=high)
+                counts[f"price_{i}"] = Count("pk", filter=condition)
+        if "in_stock" in names:
+            counts["in_stock_true"] = Count("pk", filter=Q(in_stock=True))
+            counts["in_stock_false"] = Count("pk", filter=Q(in_stock=False))
+        if "has_offer" in names:
+            counts["has_offer_true"] = Count("pk", filter=offer_active(now))
+            counts["has_offer_false"] = Count("pk", filter=~offer_active(now))
+        totals = documents.aggregate(**counts)
+        found: dict[str, Any] = {}
+        if "price" in names:
+            found["price"] = [
+                {
+                    "from": f"{low:.2f}",
+                    "to": None if high is None else f"{high:.2f}",
+                    "count": totals[f"price_{i}"],
+                }
+                for i, (low, high) in enumerate(buckets)
+            ]
+        for name in ("in_stock", "has_offer"):
+            if name in names:
+                found[name] = {"true": totals[f"{name}_true"], "false": totals[f"{name}_false"]}
+        return found
+
+    # --- suggestions ---
+
+    def suggest(self, text: str, *, size: int) -> list[Suggestion]:
+        words = parse(text)
+        if not words:
+            return []
+        typed = normalize(text)
+        suggestions: list[Suggestion] = []
+        for query in (
+            PopularQuery.objects.filter(text__gte=typed, text__lt=typed + AFTER_EVERYTHING)
+            .exclude(text=typed)
+            .order_by("-searches", "text")
+            .values_list("text", flat=True)[:3]
+        ):
+            suggestions.append(Suggestion(text=query, kind="query", id=None))
+        for facet in ("category", "store"):
+            rows = (
+                DocumentFacet.objects.filter(
+                    facet=facet, normalized__gte=typed, normalized__lt=typed + AFTER_EVERYTHING
+                )
+                .values("value")
+                .annotate(label=Max("label"), count=Count("id"))
+                .order_by("-count", "value")[:2]
+            )
+            suggestions += [Suggestion(text=r["label"], kind=facet, id=r["value"]) for r in rows]
+        wanted = max(size - len(suggestions), size // 2)
+        suggestions += self._product_names(words, wanted)
+        return suggestions[:size] if len(suggestions) <= size else self._trim(suggestions, size)
+
+    def _trim(self, suggestions: list[Suggestion], size: int) -> list[Suggestion]:
+        """Keep the first ``size``, with at least half of them products when there are."""
+        products = [s for s in suggestions if s.kind == "product"]
+        others = [s for s in suggestions if s.kind != "product"]
+        keep_products = products[: max(size - len(others), size // 2)]
+        return (others[: size - len(keep_products)] + keep_products)[:size]
+
+    def _product_names(self, words: Sequence[Word], size: int) -> list[Suggestion]:
+        """Products whose name holds every word (the last one as typed so far; a typo allowed
+        when nothing matches as typed), in stock first, best names first."""
+        expanded = self._expand(words)
+        for fuzzy in (False, True):
+            if fuzzy:
+                if not any(word.edits for word in words):
+                    break
+                expanded = self._widen(words, expanded)
+            documents = SearchDocument.objects.all()
+            for found in expanded:
+                documents = documents.filter(
+                    pk__in=Posting.objects.filter(
+                        term__in=list(found), weight=WEIGHTS["name"]
+                    ).values("document_id")
+                )
+            rows = list(
+                documents.alias(score=self._score(expanded))
+                .order_by("-in_stock", "-score", "id")
+                .values_list("pk", "name")[:size]
+            )
+            if rows:
+                return [Suggestion(text=name, kind="product", id=str(pk)) for pk, name in rows]
+        return []

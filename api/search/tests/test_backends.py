@@ -1,14 +1,15 @@
-"""The search port: the backend behind ``?search=`` is the one SEARCH_BACKEND names."""
+"""The search port: every search — the search page, ``?search=`` and suggestions — goes through
+the backend SEARCH_BACKEND names."""
 
 import pytest
-from django.db.models import QuerySet
 from rest_framework.test import APIClient
 
-from products.tests.factories import make_product
 from search.backends import get_backend
-from search.backends.base import SearchBackend
+from search.backends.base import SearchBackend, Suggestion
 from search.backends.database import DatabaseSearchBackend
 from search.checks import check_search_backend
+from search.query import SearchRequest, SearchResult
+from search.tests.catalogue import drain, product
 
 pytestmark = pytest.mark.django_db
 
@@ -17,18 +18,30 @@ class OnlyTheFirstBackend(SearchBackend):
     """A stand-in that answers every query with the lowest id, and remembers what it was asked."""
 
     name = "first"
-    asked: list[tuple[str, tuple[str, ...]]] = []
+    asked: list[str] = []
 
-    def filter(self, queryset: QuerySet, *, query: str, fields) -> QuerySet:  # type: ignore[override]
-        self.asked.append((query, tuple(fields)))
-        return queryset.filter(pk=queryset.order_by("pk").values("pk")[:1])
+    def search(self, request: SearchRequest) -> SearchResult:
+        from search.models import SearchDocument
+
+        self.asked.append(request.text)
+        first = SearchDocument.objects.order_by("pk").values_list("pk", flat=True)[:1]
+        facets = {name: [] for name in ("category", "store", "size", "tag", "price")}
+        flags = {name: {"true": 0, "false": 0} for name in ("in_stock", "has_offer")}
+        return SearchResult(
+            ids=list(first), count=len(first), backend=self.name, facets={**facets, **flags}
+        )
+
+    def suggest(self, text: str, *, size: int) -> list[Suggestion]:
+        self.asked.append(text)
+        return [Suggestion(text="first", kind="query", id=None)]
 
 
-def test_the_default_backend_is_the_database_substring_match(api_client: APIClient):
-    make_product(name="Cotton jalabiya", description="white")
-    make_product(name="Leather sandals", description="brown, hand-stitched")
+def test_the_default_backend_is_the_database_index(api_client: APIClient):
+    product(name="Cotton jalabiya", description="white")
+    product(name="Leather sandals", description="brown, hand-stitched")
+    drain()
 
-    names = {p["name"] for p in api_client.get("/api/products/?search=STITCH").json()["results"]}
+    names = {p["name"] for p in api_client.get("/api/products/?search=STITCHED").json()["results"]}
 
     assert isinstance(get_backend(), DatabaseSearchBackend)
     assert names == {"Leather sandals"}
@@ -36,13 +49,19 @@ def test_the_default_backend_is_the_database_substring_match(api_client: APIClie
 
 def test_search_goes_through_the_configured_backend(api_client: APIClient, settings):
     settings.SEARCH_BACKEND = f"{__name__}.OnlyTheFirstBackend"
-    first = make_product(name="Cotton jalabiya")
-    make_product(name="Leather sandals")
+    first = product(name="Cotton jalabiya")
+    product(name="Leather sandals")
+    drain()
 
-    results = api_client.get("/api/products/?search=sandals").json()["results"]
+    listed = api_client.get("/api/products/?search=sandals").json()["results"]
+    searched = api_client.get("/api/search/products/?q=sandals").json()
+    suggested = api_client.get("/api/search/suggest/?q=san").json()
 
-    assert [p["id"] for p in results] == [first.pk]
-    assert OnlyTheFirstBackend.asked[-1] == ("sandals", ("name", "description"))
+    assert [p["id"] for p in listed] == [first.pk]
+    assert [p["id"] for p in searched["results"]] == [first.pk]
+    assert searched["backend"] == "first"
+    assert suggested == {"suggestions": [{"text": "first", "kind": "query", "id": None}]}
+    assert OnlyTheFirstBackend.asked[-3:] == ["sandals", "sandals", "san"]
 
 
 @pytest.mark.parametrize("path", ["search.backends.nowhere.Backend", "products.models.Product"])

@@ -31,6 +31,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from accounts.models import User
 from core.bulk import insert_rows
+from products import indexing
 from products.management.demo_catalogue import (
     CATALOGUE,
     STORES,
@@ -49,6 +50,7 @@ from products.models import (
     Tag,
 )
 from products.services import catalog
+from search import feed
 from stores.models import Store
 
 DEMO_PASSWORD = "sudamall-demo"  # noqa: S105 - printed for local demo accounts only
@@ -121,11 +123,13 @@ class Command(BaseCommand):
             shelves = self._categories()
             tags = self._tags()
         self._products(count, store_rows, shelves, tags, rng, Progress("products", count, progress))
+        indexed = feed.drain()  # searchable as soon as the command returns
 
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created {count} products in {len(store_rows)} stores in {elapsed:.1f} s."
+                f"Created {count} products in {len(store_rows)} stores in {elapsed:.1f} s "
+                f"({indexed} indexed for search)."
             )
         )
         self.stdout.write(
@@ -311,6 +315,7 @@ class Command(BaseCommand):
                     )
                     versions.append((product, product_tags, category))
                 sizes = Size.objects.bulk_create(sizes)
+                indexing.product_changed(product.pk for product in products)
                 insert_rows(through, ["product_id", "tag_id"], tag_links)
                 ProductImage.objects.bulk_create(image_rows)
                 insert_rows(
