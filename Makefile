@@ -74,6 +74,8 @@ run: install-dev
 	@if [ -n "$${DB_NAME:-}" ] || [[ "$${DATABASE_URL:-}" == mysql* ]]; then $(MAKE) --no-print-directory install-services; fi
 	$(MANAGE) migrate --noinput
 	@if ($(MANAGE) help demo_data) >/dev/null 2>&1; then $(MANAGE) demo_data --if-empty; fi
+	@# The search index catches up with a catalogue made before it existed (quick when it has).
+	$(MANAGE) search_reindex
 	@echo ""
 	@echo "  Sudamall is starting (web, Celery worker, Celery beat). Ctrl-C stops all three."
 	@echo "  API docs     http://$(HOST):$(SUDAMALL_PORT)/api/schema/swagger-ui/"

@@ -12,6 +12,7 @@ from core.tests.browser import SCREENSHOTS, chromium_page, needs_chromium
 from orders.tests.factories import paid_checkout, place_checkout
 from payments.tests.factories import open_payment
 from products.tests.factories import make_product
+from search.models import SearchQuery, SynonymGroup
 from stores.tests.factories import StoreFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), needs_chromium]
@@ -29,6 +30,8 @@ CHANGE_LISTS = [
     "stores/store",
     "notifications/userevent",
     "authentication/externalidentity",
+    "search/searchquery",
+    "search/synonymgroup",
 ]
 
 
@@ -48,6 +51,9 @@ def staff_browser(live_server, settings):
     ExternalIdentity.objects.create(
         user=buyer, provider="google", subject="110169484474386276334", email=buyer.email
     )
+    for text, found in (("صندل جلد", 3), ("sandals", 3), ("markoub snake skin", 0)):
+        SearchQuery.objects.create(text=text, results=found, backend="database", latency_ms=12)
+    SynonymGroup.objects.create(words="جوال, موبايل, هاتف")
     with chromium_page() as page:
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("#id_username", "ops@sudamall.local")
