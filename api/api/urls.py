@@ -33,7 +33,8 @@ urlpatterns = [
     path("api/stores/", include("stores.urls")),
     path("api/payments/", include("payments.urls")),
     path("api/events/", include("notifications.urls")),
-    path("api/search/", include("search.urls")),  # /api/search/products/ is the catalogue's
+    path("api/search/", include("search.urls")),
+    path("api/chat/", include("chat.urls")),  # /api/search/products/ is the catalogue's
     path("api/", include("orders.urls")),  # before the cart's: /api/cart/checkout/
     path("api/cart/", include("carts.urls")),
     path("api/", include("products.urls")),

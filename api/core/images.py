@@ -12,22 +12,34 @@ from PIL import Image, UnidentifiedImageError
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 
 
-def process_image(upload: UploadedFile, *, field: str, max_side: int) -> ContentFile:
+def process_image(
+    upload: UploadedFile,
+    *,
+    field: str,
+    max_side: int,
+    max_bytes: int | None = None,
+    formats: frozenset[str] | set[str] = ALLOWED_FORMATS,
+) -> ContentFile:
     """A WebP re-encoding of ``upload``, at most ``max_side`` pixels a side, without metadata
-    (EXIF, GPS). Raises ValidationError under ``field`` for files over IMAGE_MAX_BYTES, anything
+    (EXIF, GPS). Raises ValidationError under ``field`` for files over ``max_bytes`` (default
+    IMAGE_MAX_BYTES), anything
     that isn't a JPEG/PNG/WebP/GIF image, and images whose header announces more than
     IMAGE_MAX_PIXELS — checked before decoding, against decompression bombs."""
 
     def invalid(message: str) -> ValidationError:
         return ValidationError({field: [message]})
 
-    if upload.size is not None and upload.size > settings.IMAGE_MAX_BYTES:
-        raise invalid(f"The image must be at most {settings.IMAGE_MAX_BYTES // (1024 * 1024)} MB.")
+    limit = max_bytes or settings.IMAGE_MAX_BYTES
+    if upload.size is not None and upload.size > limit:
+        raise invalid(f"The image must be at most {limit // (1024 * 1024)} MB.")
     try:
         upload.seek(0)
         with Image.open(upload) as image:
-            if image.format not in ALLOWED_FORMATS:
-                raise invalid("Use a JPEG, PNG, WebP or GIF image.")
+            if image.format not in formats:
+                named = (
+                    "JPEG, PNG, WebP or GIF" if formats == ALLOWED_FORMATS else "JPEG, PNG or WebP"
+                )
+                raise invalid(f"Use a {named} image.")
             width, height = image.size
             if width * height > settings.IMAGE_MAX_PIXELS:
                 raise invalid("The image has too many pixels.")

@@ -11,20 +11,24 @@ The handshake (first-message JWT, 4401) is ``core.websocket``'s. Then:
    duplicate and dropped. The per-process poll (``EventPoll``) wakes sockets that are behind
    the log (events made in a worker, in the embedded mode; a lost ring, with Redis).
 
-Anything the client says after the handshake is ignored.
+After the handshake a client may send messages that apps above registered for
+(``notifications.client_messages``: ``chat.typing``); anything else is ignored. What they relay
+to other sockets is ephemeral (``user.transient``: no seq, never stored).
 """
 
 import asyncio
 import logging
+import time
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
 from core.realtime import user_group
 from core.websocket import AuthenticatedJsonWebsocketConsumer
-from notifications import events
+from notifications import client_messages, events, presence
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +62,16 @@ class EventPoll:
     @classmethod
     async def _run(cls) -> None:
         layer = get_channel_layer()
+        heartbeat = 0.0
         while cls.sockets:
             await asyncio.sleep(settings.EVENTS_POLL_SECONDS)
             watched = list(cls.sockets.items())
+            if time.monotonic() - heartbeat >= presence.PRESENCE_HEARTBEAT_SECONDS:
+                heartbeat = time.monotonic()
+                try:
+                    await sync_to_async(presence.mark_present)(uid for _, (uid, _) in watched)
+                except Exception:
+                    logger.warning("presence heartbeat failed", exc_info=True)
             try:
                 heads = await database_sync_to_async(events.heads)(uid for _, (uid, _) in watched)
             except Exception:  # the database away for a moment: try again next round
@@ -94,6 +105,7 @@ class EventsConsumer(AuthenticatedJsonWebsocketConsumer):
             self.sent_seq = resume
             await self._catch_up(announce_resync=True)
         EventPoll.watch(self)
+        await sync_to_async(presence.mark_present)([self.user_id])
         logger.info("event stream opened", extra={"user_id": self.user_id, "resume": resume})
 
     async def _catch_up(self, *, announce_resync: bool = False) -> None:
@@ -125,6 +137,16 @@ class EventsConsumer(AuthenticatedJsonWebsocketConsumer):
             self.sent_seq = event["seq"]
         else:  # a ring was lost on the way: the log has what came between
             await self._catch_up()
+
+    async def user_transient(self, message: dict[str, Any]) -> None:
+        """Something that isn't kept (someone typing): sent as it is, without a seq."""
+        await self.send_json(message["event"])
+
+    async def on_message(self, content: Any) -> None:
+        if isinstance(content, dict) and isinstance(content.get("type"), str):
+            handler = client_messages.handler(content["type"])
+            if handler is not None:
+                await handler(self, content)
 
     async def events_wake(self, message: dict[str, Any]) -> None:
         """The poll found this socket behind the log."""

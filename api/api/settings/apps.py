@@ -11,6 +11,7 @@ PROJECT_APPS = [
     "carts",
     "orders",
     "payments",
+    "chat",
     "ops",
 ]
 

@@ -170,6 +170,7 @@ TEST_RUNNER = "core.test_runner.PytestTestRunner"
 from api.settings.auth import *  # noqa: E402, F403
 from api.settings.celery import *  # noqa: E402, F403
 from api.settings.channels import *  # noqa: E402, F403
+from api.settings.chat import *  # noqa: E402, F403
 from api.settings.database import *  # noqa: E402, F403
 from api.settings.email import *  # noqa: E402, F403
 from api.settings.limits import *  # noqa: E402, F403

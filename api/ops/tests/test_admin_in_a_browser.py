@@ -12,6 +12,7 @@ from core.tests.browser import SCREENSHOTS, chromium_page, needs_chromium
 from orders.tests.factories import paid_checkout, place_checkout
 from payments.tests.factories import open_payment
 from products.tests.factories import make_product
+from chat import services as chat_services
 from search.models import SearchQuery, SynonymGroup
 from stores.tests.factories import StoreFactory
 
@@ -32,6 +33,9 @@ CHANGE_LISTS = [
     "authentication/externalidentity",
     "search/searchquery",
     "search/synonymgroup",
+    "chat/conversation",
+    "chat/message",
+    "chat/report",
 ]
 
 
@@ -54,6 +58,15 @@ def staff_browser(live_server, settings):
     for text, found in (("صندل جلد", 3), ("sandals", 3), ("markoub snake skin", 0)):
         SearchQuery.objects.create(text=text, results=found, backend="database", latency_ms=12)
     SynonymGroup.objects.create(words="جوال, موبايل, هاتف")
+    talk, _ = chat_services.start_conversation(
+        buyer=buyer, store=store, message="هل المقاس 42 متوفر؟"
+    )
+    reply, _ = chat_services.send_message(
+        conversation=talk, sender=store.owner, body="Yes — call 0912 345 678 to arrange delivery"
+    )
+    chat_services.report_message(
+        message=reply, user=buyer, reason="scam", note="asks to pay off-site"
+    )
     with chromium_page() as page:
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("#id_username", "ops@sudamall.local")
