@@ -8,11 +8,11 @@ from accounts.models import ActivityLog, User
 from accounts.services import record_activity
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from authentication.models import ExternalIdentity
+from chat import services as chat_services
 from core.tests.browser import SCREENSHOTS, chromium_page, needs_chromium
 from orders.tests.factories import paid_checkout, place_checkout
 from payments.tests.factories import open_payment
 from products.tests.factories import make_product
-from chat import services as chat_services
 from search.models import SearchQuery, SynonymGroup
 from stores.tests.factories import StoreFactory
 
