@@ -1,3 +1,4 @@
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,6 +22,7 @@ from chat.serializers import (
     MessageQuerySerializer,
     MessageSerializer,
     ReportCreateSerializer,
+    ResponseTimeSerializer,
     UnreadSerializer,
     UnreadSummarySerializer,
 )
@@ -314,3 +316,24 @@ class AttachmentApi(APIView):
         response["Cache-Control"] = "private, max-age=600"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class StoreResponseTimeApi(APIView):
+    """How fast a store answers buyers: shown on its page."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="A store's median first-reply time over the last 30 days",
+        responses={200: ResponseTimeSerializer},
+    )
+    def get(self, request: Request, store_id: int) -> Response:
+        store = store_selectors.get_public_store(store_id=store_id)
+        key = f"chat:response-time:{store.pk}"
+        cached = cache.get(key)
+        if cached is None:
+            median, answered = selectors.median_first_reply_seconds(store_id=store.pk)
+            cached = {"median_first_reply_seconds": median, "conversations": answered}
+            cache.set(key, cached, 600)
+        return Response(cached)

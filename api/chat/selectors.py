@@ -165,3 +165,41 @@ def unread_messages(*, conversation_id: int, side: str) -> list[Message]:
         .prefetch_related("attachments")
         .order_by("id")
     )
+
+
+REPLY_WINDOW_DAYS = 30
+
+
+def median_first_reply_seconds(*, store_id: int) -> tuple[int | None, int]:
+    """How fast the store answers: over its conversations of the last 30 days whose buyer
+    wrote, the median time from the buyer's first message to the store's first answer after
+    it (unanswered ones don't count; they lower ``answered`` against ``asked``). Returns
+    (median seconds or None, conversations answered)."""
+    from datetime import timedelta
+    from statistics import median
+
+    from django.db.models import Min
+    from django.utils import timezone
+
+    since = timezone.now() - timedelta(days=REPLY_WINDOW_DAYS)
+    firsts = dict(
+        Message.objects.filter(
+            conversation__store_id=store_id, sender_side=Side.BUYER, created_at__gte=since
+        )
+        .values("conversation")
+        .annotate(first=Min("created_at"))
+        .values_list("conversation", "first")
+    )
+    if not firsts:
+        return None, 0
+    answers = Message.objects.filter(
+        conversation_id__in=list(firsts), sender_side=Side.STORE
+    ).values_list("conversation_id", "created_at")
+    first_answer: dict[int, Any] = {}
+    for conversation_id, at in answers:
+        if at >= firsts[conversation_id] and (
+            conversation_id not in first_answer or at < first_answer[conversation_id]
+        ):
+            first_answer[conversation_id] = at
+    delays = [(at - firsts[c]).total_seconds() for c, at in first_answer.items()]
+    return (round(median(delays)) if delays else None), len(delays)

@@ -208,3 +208,10 @@ class ChatReportSerializer(serializers.Serializer):
     reason = serializers.CharField()
     note = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+
+class ResponseTimeSerializer(serializers.Serializer):
+    median_first_reply_seconds = serializers.IntegerField(
+        allow_null=True, help_text="null when no conversation of the last 30 days was answered"
+    )
+    conversations = serializers.IntegerField(help_text="answered conversations it is taken over")

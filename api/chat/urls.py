@@ -14,5 +14,10 @@ urlpatterns = [
     path("messages/<int:message_id>/", apis.MessageDetailApi.as_view(), name="chat-message"),
     path("messages/<int:message_id>/report/", apis.ReportApi.as_view(), name="chat-report"),
     path("unread/", apis.UnreadApi.as_view(), name="chat-unread"),
+    path(
+        "stores/<int:store_id>/response-time/",
+        apis.StoreResponseTimeApi.as_view(),
+        name="chat-store-response-time",
+    ),
     path("attachments/<str:token>/", apis.AttachmentApi.as_view(), name="chat-attachment"),
 ]

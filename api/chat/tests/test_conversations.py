@@ -350,3 +350,22 @@ def test_the_inbox_and_a_page_of_messages_cost_a_fixed_number_of_queries(
     assert len(inbox["results"]) == 12
     assert all(c["unread_count"] == 3 for c in inbox["results"])
     assert len(page["results"]) == 3
+
+
+def test_a_store_shows_its_median_first_reply_time(api_client, store):
+    start = timezone.now() - timedelta(days=2)
+    for minutes in (4, 10, 30):
+        with time_machine.travel(start, tick=False):
+            talk = conversation(UserFactory(), store, message="Do you deliver to Bahri?")
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            send(talk, store.owner, "Yes")
+    with time_machine.travel(start, tick=False):
+        conversation(UserFactory(), store, message="unanswered")
+    with time_machine.travel(timezone.now() - timedelta(days=40), tick=False):
+        old = conversation(UserFactory(), store, message="long ago")
+        send(old, store.owner, "answered at once")
+
+    answer = api_client.get(f"/api/chat/stores/{store.pk}/response-time/").json()
+
+    assert answer == {"median_first_reply_seconds": 600, "conversations": 3}
+    assert api_client.get("/api/chat/stores/999999/response-time/").status_code == 404
