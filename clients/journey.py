@@ -1,6 +1,7 @@
 """One buyer's journey through the Python client generated from the served OpenAPI document:
-register, verify the email with the emailed code, add the first product to the cart, check out,
-pay with the test card, and see the order paid. Run by .ci/clients against a live server:
+register, verify the email with the emailed code, find a product by search (a typo in it),
+ask its store about it in chat, add it to the cart, check out, pay with the test card, and see
+the order paid. Run by .ci/clients against a live server:
 
     python journey.py <base URL> <folder of the file email backend>
 """
@@ -14,12 +15,21 @@ from pathlib import Path
 from sudamall_api_client import AuthenticatedClient, Client
 from sudamall_api_client.api.auth import auth_register_create, auth_verify_email_create
 from sudamall_api_client.api.cart import cart_add_create, cart_checkout_create
+from sudamall_api_client.api.chat import (
+    chat_conversations_create,
+    chat_conversations_list,
+    chat_conversations_messages_create,
+    chat_conversations_messages_list,
+)
 from sudamall_api_client.api.orders import orders_retrieve
 from sudamall_api_client.api.payments import payments_confirm_create, payments_create_create
 from sudamall_api_client.api.products import products_list
+from sudamall_api_client.api.search import search_products, search_suggest_retrieve
 from sudamall_api_client.models import (
     AccountTypeEnum,
     CartAddRequest,
+    ConversationCreateRequest,
+    MessageCreateRequest,
     CheckoutInputRequest,
     PaymentConfirmRequest,
     PaymentCreateRequest,
@@ -68,6 +78,35 @@ def main(base_url: str, email_folder: str) -> None:
         for p in page.results
         if len(p.sizes) == 1 and not p.sizes[0].name and p.availability != "out_of_stock"
     )
+    # Search as a shopper types: the name with its last letter dropped (a typo, or still typing).
+    words = [w for w in re.findall(r"\w+", product.name) if len(w) >= 5]
+    typed = words[0][:-1] if words else product.name
+    found = search_products.sync(client=anonymous, q=typed, page_size=20)
+    assert found.backend == "database", found.backend
+    assert product.id in [p.id for p in found.results], (typed, [p.name for p in found.results])
+    assert found.facets.store, "no store facet"
+    suggested = search_suggest_retrieve.sync(client=anonymous, q=typed[:3], size=5)
+    assert suggested.suggestions, typed[:3]
+
+    talk = chat_conversations_create.sync(
+        client=buyer,
+        body=ConversationCreateRequest(store_id=product.store.id, product_id=product.id,
+                                       message="Is this still available?",
+                                       client_message_id=uuid.uuid4().hex),
+    )  # fmt: skip
+    chat_conversations_messages_create.sync(
+        client=buyer,
+        conversation_id=talk.id,
+        body=MessageCreateRequest(body="I can collect it today.", client_message_id="journey-2"),
+    )
+    history = chat_conversations_messages_list.sync(client=buyer, conversation_id=talk.id)
+    inbox = chat_conversations_list.sync(client=buyer)
+    assert [m.body for m in history.results] == [
+        "I can collect it today.",
+        "Is this still available?",
+    ]
+    assert inbox.results[0].product.id == product.id
+
     cart = cart_add_create.sync(
         client=buyer, body=CartAddRequest(product_id=product.id, quantity=1)
     )

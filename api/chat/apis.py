@@ -50,6 +50,7 @@ class ConversationListCreateApi(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Your conversations (as buyer and as store owner), newest activity first",
+        operation_id="chat_conversations_list",
         responses={200: paginated(ConversationSerializer)},
     )
     def get(self, request: Request) -> Response:
@@ -111,6 +112,7 @@ class MessageListCreateApi(APIView):
     @extend_schema(
         tags=TAGS,
         summary="A conversation's messages, by id cursor",
+        operation_id="chat_conversations_messages_list",
         parameters=[
             OpenApiParameter("before", int, description="newest first, ids below this"),
             OpenApiParameter("after", int, description="oldest first, ids above this"),
