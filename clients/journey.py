@@ -28,9 +28,9 @@ from sudamall_api_client.api.search import search_products, search_suggest_retri
 from sudamall_api_client.models import (
     AccountTypeEnum,
     CartAddRequest,
+    CheckoutInputRequest,
     ConversationCreateRequest,
     MessageCreateRequest,
-    CheckoutInputRequest,
     PaymentConfirmRequest,
     PaymentCreateRequest,
     PaymentGatewayEnum,
