@@ -35,9 +35,15 @@ class FailSoftRedisCache(RedisCache):
         self._lock = threading.Lock()
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self._either(
+            lambda: getattr(super(FailSoftRedisCache, self), name)(*args, **kwargs),
+            lambda: getattr(self.local, name)(*args, **kwargs),
+        )
+
+    def _either(self, remote: Any, local: Any) -> Any:
         if time.monotonic() >= self._down_until:
             try:
-                return getattr(super(), name)(*args, **kwargs)
+                return remote()
             except UNAVAILABLE as exc:
                 with self._lock:
                     newly_down = time.monotonic() >= self._down_until
@@ -48,7 +54,25 @@ class FailSoftRedisCache(RedisCache):
                         extra={"error": type(exc).__name__, "retry_seconds": self.retry_seconds},
                     )
         metrics.DEGRADED.labels(dependency="cache").inc()
-        return getattr(self.local, name)(*args, **kwargs)
+        return local()
+
+    def count_hit(self, key: str, window: int) -> int:
+        """Add one to the counter ``key`` (created to expire after ``window`` seconds) and
+        return it, in one round trip to Redis (INCR and EXPIRE NX, pipelined)."""
+
+        def remote() -> int:
+            name = self.make_and_validate_key(key)
+            pipeline = self._cache.get_client(name, write=True).pipeline(transaction=False)
+            pipeline.incr(name)
+            pipeline.expire(name, window, nx=True)
+            count, _ = pipeline.execute()
+            return int(count)
+
+        def local() -> int:
+            self.local.add(key, 0, window)
+            return int(self.local.incr(key))
+
+        return int(self._either(remote, local))
 
     def ping(self) -> None:
         """Ask Redis itself, never the fallback (readiness must tell the truth). Raises."""
