@@ -34,8 +34,13 @@ ADMIN_PASSWORD = "integration-password-9f3e"
 
 def staff_token() -> str:
     """An access JWT for the stack's only user, the superuser it created (id 1)."""
+    return token_for(1)
+
+
+def token_for(user_id: int) -> str:
+    """An access JWT for a user of the stack (made with ``Stack.manage("shell", ...)``)."""
     now = int(time.time())
-    claims = {"token_type": "access", "user_id": "1", "iat": now, "exp": now + 600}
+    claims = {"token_type": "access", "user_id": str(user_id), "iat": now, "exp": now + 600}
     return jwt.encode({**claims, "jti": uuid.uuid4().hex}, SECRET_KEY, algorithm="HS256")
 
 
