@@ -36,6 +36,12 @@ REPLAY_BATCH = 500
 WAKE_MESSAGE_TYPE = "events.wake"
 
 
+def _opened(user_id: int) -> int:
+    """A socket of the user authenticated: they are present; their newest seq."""
+    presence.mark_present([user_id])
+    return events.last_seq(user_id)
+
+
 class EventPoll:
     """One poll per process, whatever the number of sockets: every EVENTS_POLL_SECONDS, one
     indexed query per 500 connected users reads their newest seq, and each socket found behind
@@ -96,7 +102,7 @@ class EventsConsumer(AuthenticatedJsonWebsocketConsumer):
             resume = None  # a client bug must not cost the session: start from now
         self.group = user_group(self.user_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        newest = await database_sync_to_async(events.last_seq)(self.user_id)
+        newest = await database_sync_to_async(_opened)(self.user_id)
         await self.send_json({"type": "auth.ok", "data": {"user_id": self.user_id,
                                                           "last_seq": newest}})  # fmt: skip
         if resume is None:
@@ -105,7 +111,6 @@ class EventsConsumer(AuthenticatedJsonWebsocketConsumer):
             self.sent_seq = resume
             await self._catch_up(announce_resync=True)
         EventPoll.watch(self)
-        await sync_to_async(presence.mark_present)([self.user_id])
         logger.info("event stream opened", extra={"user_id": self.user_id, "resume": resume})
 
     async def _catch_up(self, *, announce_resync: bool = False) -> None:
