@@ -83,6 +83,18 @@ def _error_ref() -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"}
 
 
+# Anonymous catalogue reads answer If-None-Match with 304 (core/http_cache.py).
+CONDITIONAL_GETS = {
+    "/api/products/",
+    "/api/products/{product_id}/",
+    "/api/stores/",
+    "/api/stores/{store_id}/",
+    "/api/stores/{store_id}/products/",
+    "/api/categories/",
+    "/api/tags/",
+}
+
+
 def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict:
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault(
@@ -102,6 +114,14 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             if method not in {"get", "put", "patch", "post", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
+            if method == "get" and path in CONDITIONAL_GETS:
+                responses.setdefault(
+                    "304",
+                    {
+                        "description": "Not modified: the `ETag` sent in `If-None-Match` is "
+                        "current (anonymous reads; no body)"
+                    },
+                )
             # Provider webhooks: the raw body is read as sent (no parser, so no 415) and they
             # are not throttled (no 429).
             raw_webhook = operation.pop(RAW_WEBHOOK, False)

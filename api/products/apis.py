@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from core.apis import optional_user, paginate, paginate_fetched, request_user
+from core.http_cache import cache_anonymous_get
 from core.openapi import error_responses, paginated
 from products import selectors
 from products.models import Category, Product, ProductImage, ProductVersion, Tag
@@ -88,6 +91,7 @@ class ProductListCreateApi(APIView):
         parameters=LIST_PARAMETERS,
         responses={200: paginated(ProductSerializer)},
     )
+    @cache_anonymous_get(unless=("search",))
     def get(self, request: Request) -> Response:
         query = ProductListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -117,6 +121,7 @@ class ProductDetailApi(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
     @extend_schema(tags=TAGS, summary="A product", responses={200: ProductSerializer})
+    @cache_anonymous_get()
     def get(self, request: Request, product_id: int) -> Response:
         product = selectors.get_product(product_id=product_id, user=optional_user(request))
         return Response(ProductSerializer(product, context={"request": request}).data)
@@ -248,6 +253,7 @@ class StoreProductListApi(APIView):
         parameters=LIST_PARAMETERS,
         responses={200: paginated(ProductSerializer)},
     )
+    @cache_anonymous_get(unless=("search",))
     def get(self, request: Request, store_id: int) -> Response:
         store = store_selectors.get_public_store(store_id=store_id)
         query = ProductListQuerySerializer(data=request.query_params)
@@ -312,6 +318,10 @@ class CategoryListApi(ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.list_categories()
 
+    @cache_anonymous_get()
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
 
 @extend_schema(tags=TAGS, summary="Tags")
 class TagListApi(ListAPIView):
@@ -321,3 +331,7 @@ class TagListApi(ListAPIView):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.list_tags()
+
+    @cache_anonymous_get()
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

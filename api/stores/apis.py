@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.apis import paginate, request_user
+from core.http_cache import cache_anonymous_get
 from core.openapi import error_responses, paginated
 from stores import selectors, services
 from stores.serializers import StoreInputSerializer, StoreListQuerySerializer, StoreSerializer
@@ -34,6 +35,7 @@ class StoreListCreateApi(APIView):
             **error_responses((401, "not_authenticated")),  # ?mine=true, signed out
         },
     )
+    @cache_anonymous_get(unless=("mine",))
     def get(self, request: Request) -> Response:
         query = StoreListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -66,6 +68,7 @@ class StoreDetailApi(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
     @extend_schema(tags=TAGS, summary="A store", responses={200: StoreSerializer})
+    @cache_anonymous_get(unless=("mine",))
     def get(self, request: Request, store_id: int) -> Response:
         return Response(StoreSerializer(selectors.get_public_store(store_id=store_id)).data)
 

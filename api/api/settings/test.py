@@ -45,3 +45,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Connections close after each request as before: a test's threads must not leave them open.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Tests read their own writes at once; core/tests/test_http_cache.py turns the cache on.
+CATALOGUE_CACHE_SECONDS = 0

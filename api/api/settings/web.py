@@ -27,3 +27,6 @@ if WEB_THREADS < 0 or WEB_QUEUE_SECONDS <= 0 or WEB_MAX_BODY_BYTES < 1024:
 # GET /metrics answers a scraper sending "Authorization: Bearer <METRICS_TOKEN>" (and staff
 # signed in to the admin); with no token it is open only with DEBUG on.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
+# Anonymous catalogue reads are shared for this long (0 turns it off): core/http_cache.py.
+CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=1)

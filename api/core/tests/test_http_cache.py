@@ -1,0 +1,72 @@
+"""Anonymous catalogue reads are shared for a second and answer conditional GETs with 304;
+signed-in answers (with is_favorite) and searches are never shared."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from products.services import catalog
+from products.tests.factories import make_product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _cache_on(settings):
+    settings.CATALOGUE_CACHE_SECONDS = 1
+
+
+def test_a_burst_of_anonymous_readers_costs_one_database_pass(
+    api_client: APIClient, django_assert_num_queries
+):
+    make_product(name="Karkade 500 g")
+    first = api_client.get("/api/products/")
+
+    with django_assert_num_queries(0):
+        second = APIClient().get("/api/products/")
+
+    assert second.status_code == 200
+    assert second.content == first.content
+    assert second["Cache-Control"] == "public, max-age=1, stale-while-revalidate=30"
+    assert second["ETag"] == first["ETag"]
+
+
+def test_an_unchanged_page_is_a_304_without_a_body(api_client: APIClient):
+    product = make_product()
+    tag = api_client.get(f"/api/products/{product.pk}/")["ETag"]
+
+    again = api_client.get(f"/api/products/{product.pk}/", HTTP_IF_NONE_MATCH=tag)
+    other = api_client.get(f"/api/products/{product.pk}/", HTTP_IF_NONE_MATCH='"stale"')
+
+    assert again.status_code == 304
+    assert again.content == b""
+    assert other.status_code == 200
+
+
+def test_a_change_shows_within_a_second(api_client: APIClient):
+    product = make_product(name="Brass lamp")
+    api_client.get(f"/api/products/{product.pk}/")
+    catalog.update_product(
+        product=product, user=product.store.owner, data={"name": "Copper lantern"}
+    )
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=1.5)):
+        fresh = api_client.get(f"/api/products/{product.pk}/").json()
+
+    assert fresh["name"] == "Copper lantern"
+
+
+def test_signed_in_readers_and_searches_are_never_shared(auth_client, user, api_client):
+    product = make_product(name="Leather sandals")
+    api_client.get(f"/api/products/{product.pk}/")
+    auth_client.post(f"/api/products/{product.pk}/favorite/")
+
+    mine = auth_client.get(f"/api/products/{product.pk}/")
+    search = api_client.get("/api/products/", {"search": "sandals"})
+
+    assert mine.json()["is_favorite"] is True
+    assert "ETag" not in mine
+    assert "ETag" not in search
