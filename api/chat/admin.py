@@ -1,7 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 
 from chat import services
@@ -116,7 +116,7 @@ class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "reason", "message_text", "note", "resolved_at")
     list_filter = (("resolved_at", admin.EmptyFieldListFilter), "reason")
     list_select_related = ("message",)
-    ordering = ("-resolved_at", "created_at")
+    ordering = (F("resolved_at").desc(nulls_first=True), "created_at")
     readonly_fields = [f.name for f in Report._meta.fields]
     actions = ["hide_messages", "dismiss"]
 

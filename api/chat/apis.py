@@ -51,6 +51,7 @@ class ConversationListCreateApi(APIView):
         tags=TAGS,
         summary="Your conversations (as buyer and as store owner), newest activity first",
         operation_id="chat_conversations_list",
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
         responses={200: paginated(ConversationSerializer)},
     )
     def get(self, request: Request) -> Response:

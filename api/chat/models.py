@@ -39,6 +39,9 @@ class Conversation(models.Model):
     # When each side was last emailed about unread messages (at most every 30 minutes).
     buyer_emailed_at = models.DateTimeField(null=True, blank=True)
     store_emailed_at = models.DateTimeField(null=True, blank=True)
+    # The newest message each side was emailed about: an email goes only when there is more.
+    buyer_emailed_up_to = models.PositiveBigIntegerField(default=0)
+    store_emailed_up_to = models.PositiveBigIntegerField(default=0)
     last_message_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -1,6 +1,7 @@
 """The offline email: a message still unread CHAT_EMAIL_AFTER_MINUTES after it was sent, its
 recipient not connected → one email per conversation listing every unread message, at most
-every CHAT_EMAIL_EVERY_MINUTES; never about messages read or deleted meanwhile. Sent through
+every CHAT_EMAIL_EVERY_MINUTES and only when something arrived since the last one; never about
+messages read or deleted meanwhile. Sent through
 the notifications port (queued with the transaction that records it)."""
 
 import logging
@@ -34,8 +35,13 @@ def email_unread(*, conversation_id: int, side: str) -> int:
         if conversation is None:
             return 0
         unread = selectors.unread_messages(conversation_id=conversation_id, side=side)
-        if not unread:
-            return 0
+        emailed_up_to = (
+            conversation.buyer_emailed_up_to
+            if side == Side.BUYER
+            else conversation.store_emailed_up_to
+        )
+        if not unread or unread[-1].pk <= emailed_up_to:
+            return 0  # all read, or nothing new since the last email about them
         emailed_at = (
             conversation.buyer_emailed_at if side == Side.BUYER else conversation.store_emailed_at
         )
@@ -90,7 +96,9 @@ def email_unread(*, conversation_id: int, side: str) -> int:
                     "messages": messages,
                 },
             )
-        field = "buyer_emailed_at" if side == Side.BUYER else "store_emailed_at"
-        Conversation.objects.filter(pk=conversation_id).update(**{field: now})
+        prefix = "buyer" if side == Side.BUYER else "store"
+        Conversation.objects.filter(pk=conversation_id).update(
+            **{f"{prefix}_emailed_at": now, f"{prefix}_emailed_up_to": unread[-1].pk}
+        )
     logger.info("chat unread email queued", extra={"conversation_id": conversation_id})
     return len(recipients)

@@ -60,6 +60,16 @@ def participants(conversation: Conversation) -> list[int]:
     return sorted({conversation.buyer_id, *store_members(conversation.store)})
 
 
+def pair_blocked(*, buyer_id: int, store_id: int) -> bool:
+    """A block stands between the buyer and the store, in any of their conversations: a
+    block is between two parties, not one thread, so a new context doesn't get around it."""
+    return (
+        Conversation.objects.filter(buyer_id=buyer_id, store_id=store_id)
+        .filter(Q(blocked_by_buyer_at__isnull=False) | Q(blocked_by_store_at__isnull=False))
+        .exists()
+    )
+
+
 # --- conversations -------------------------------------------------------------------------
 
 
@@ -84,25 +94,30 @@ def start_conversation(
         raise ValidationError({"order_id": ["Not one of your orders with this store."]})
     context = f"order:{order.pk}" if order else f"product:{product.pk}" if product else ""
     conversation = Conversation.objects.filter(buyer=buyer, store=store, context=context).first()
+    if conversation is None and pair_blocked(buyer_id=buyer.pk, store_id=store.pk):
+        raise Blocked()
     created = False
-    if conversation is None:
-        limits.take(f"new:{buyer.pk}", limit=settings.CHAT_CONVERSATIONS_PER_HOUR, window=3600)
-        try:
-            with transaction.atomic():
-                conversation = Conversation.objects.create(
-                    buyer=buyer, store=store, product=product, order=order, context=context
-                )
-                created = True
-        except IntegrityError:  # the same buyer opened it at the same moment
-            conversation = Conversation.objects.get(buyer=buyer, store=store, context=context)
-    conversation.store = store
-    if message:
-        send_message(
-            conversation=conversation,
-            sender=buyer,
-            body=message,
-            client_message_id=client_message_id,
-        )
+    # The conversation and its first message stand or fall together: a refused message
+    # (blocked, too fast, a bad file) leaves no empty conversation behind.
+    with transaction.atomic():
+        if conversation is None:
+            limits.take(f"new:{buyer.pk}", limit=settings.CHAT_CONVERSATIONS_PER_HOUR, window=3600)
+            try:
+                with transaction.atomic():
+                    conversation = Conversation.objects.create(
+                        buyer=buyer, store=store, product=product, order=order, context=context
+                    )
+                    created = True
+            except IntegrityError:  # the same buyer opened it at the same moment
+                conversation = Conversation.objects.get(buyer=buyer, store=store, context=context)
+        conversation.store = store
+        if message:
+            send_message(
+                conversation=conversation,
+                sender=buyer,
+                body=message,
+                client_message_id=client_message_id,
+            )
     return conversation, created
 
 
@@ -144,11 +159,12 @@ def send_message(
         raise ValidationError(
             {"attachments": [f"At most {settings.CHAT_ATTACHMENTS_PER_MESSAGE} files a message."]}
         )
-    if conversation.blocked():
+    if pair_blocked(buyer_id=conversation.buyer_id, store_id=conversation.store_id):
         raise Blocked()
     limits.take(f"send:{sender.pk}", limit=settings.CHAT_MESSAGES_PER_MINUTE, window=60)
     prepared = [files.prepare(upload) for upload in uploads]  # before any row is written
     side = side_of(conversation, sender)
+    stored: list[Attachment] = []
     try:
         with transaction.atomic():
             locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
@@ -163,12 +179,14 @@ def send_message(
                 flags=flags_of(body),
             )
             for item in prepared:
-                Attachment.objects.create(
-                    message=message,
-                    file=item.content,
-                    name=item.name,
-                    content_type=item.content_type,
-                    size=item.content.size,
+                stored.append(
+                    Attachment.objects.create(
+                        message=message,
+                        file=item.content,
+                        name=item.name,
+                        content_type=item.content_type,
+                        size=item.content.size,
+                    )
                 )
             pointer = "buyer_read_up_to" if side == Side.BUYER else "store_read_up_to"
             Conversation.objects.filter(pk=locked.pk).update(
@@ -189,8 +207,10 @@ def send_message(
                 },
                 eta=message.created_at + timedelta(minutes=settings.CHAT_EMAIL_AFTER_MINUTES),
             )
-    except IntegrityError:
-        if not client_message_id:
+    except BaseException as exc:
+        for attachment in stored:  # the rows rolled back; their files must go too
+            attachment.file.delete(save=False)
+        if not (isinstance(exc, IntegrityError) and client_message_id):
             raise
         # The same retry raced itself: the first one won.
         return (
@@ -201,6 +221,17 @@ def send_message(
         )
     logger.info("chat message sent", extra={"conversation_id": conversation.pk, "side": side})
     return message, True
+
+
+def _forget_text(message: Message) -> None:
+    """A deleted or hidden message's earlier events stop carrying its text and files: a socket
+    replaying its log sees the tombstone, not what was taken back."""
+    events.rewrite_stored(
+        user_ids=participants(message.conversation),
+        types=("chat.message", "chat.message_updated"),
+        data_id=message.pk,
+        data=_message_event(message),
+    )
 
 
 def _own(message: Message, user: User) -> None:
@@ -227,6 +258,9 @@ def edit_message(*, message: Message, user: User, body: str) -> Message:
             raise EditWindowClosed("A deleted message can't be edited.")
         if timezone.now() - locked.created_at > timedelta(minutes=settings.CHAT_EDIT_MINUTES):
             raise EditWindowClosed()
+        conversation = locked.conversation
+        if pair_blocked(buyer_id=conversation.buyer_id, store_id=conversation.store_id):
+            raise Blocked()  # an edit would be a new message by another door
         if body == locked.body:
             return locked
         MessageEdit.objects.create(message=locked, body=locked.body)
@@ -248,6 +282,7 @@ def delete_message(*, message: Message, user: User) -> Message:
         if locked.deleted_at is None:
             locked.deleted_at = timezone.now()
             locked.save(update_fields=["deleted_at"])
+            _forget_text(locked)
             _announce(locked.conversation, "chat.message_updated", _message_event(locked))
     return locked
 
@@ -266,6 +301,7 @@ def hide_message(*, message: Message) -> Message:
             Report.objects.filter(message=locked, resolved_at__isnull=True).update(
                 resolved_at=locked.hidden_at
             )
+            _forget_text(locked)
             _announce(locked.conversation, "chat.message_updated", _message_event(locked))
     return locked
 

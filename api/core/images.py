@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ALLOWED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 
@@ -44,7 +44,9 @@ def process_image(
             if width * height > settings.IMAGE_MAX_PIXELS:
                 raise invalid("The image has too many pixels.")
             image.load()
-            converted = image.convert("RGB")
+            # A phone's photo is stored sideways with an Orientation tag: turn it upright
+            # before the tag goes with the rest of EXIF.
+            converted = ImageOps.exif_transpose(image).convert("RGB")
     except ValidationError:
         raise
     except Image.DecompressionBombError as exc:  # Pillow's own, far larger, limit

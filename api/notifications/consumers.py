@@ -21,7 +21,6 @@ import logging
 import time
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -75,7 +74,9 @@ class EventPoll:
             if time.monotonic() - heartbeat >= presence.PRESENCE_HEARTBEAT_SECONDS:
                 heartbeat = time.monotonic()
                 try:
-                    await sync_to_async(presence.mark_present)(uid for _, (uid, _) in watched)
+                    await database_sync_to_async(presence.mark_present)(
+                        [uid for _, (uid, _) in watched]
+                    )
                 except Exception:
                     logger.warning("presence heartbeat failed", exc_info=True)
             try:

@@ -181,3 +181,20 @@ def prune_events(*, now: Any = None, batch: int = 5000) -> int:
     if deleted:
         logger.info("pruned events", extra={"count": deleted})
     return deleted
+
+
+def rewrite_stored(
+    *, user_ids: Iterable[int], types: Iterable[str], data_id: Any, data: Mapping[str, Any]
+) -> int:
+    """Replace the ``data`` of the users' stored events of these types whose ``data["id"]`` is
+    ``data_id`` (what was said and then deleted or hidden must not be replayed). The events keep
+    their seq; nothing is pushed. Returns how many were rewritten."""
+    found = list(
+        UserEvent.objects.filter(
+            user_id__in=sorted(set(user_ids)), type__in=list(types), data__id=data_id
+        )
+    )
+    for event in found:
+        event.data = json_safe(data)
+    UserEvent.objects.bulk_update(found, ["data"], batch_size=500)
+    return len(found)

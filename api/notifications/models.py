@@ -44,3 +44,17 @@ class UserEvent(models.Model):
     def as_message(self) -> dict:
         """What a client receives: ``{"type", "seq", "data"}``."""
         return {"type": self.type, "seq": self.seq, "data": self.data}
+
+
+class Presence(models.Model):
+    """A user with an open ``/ws/events/`` socket, as of ``seen_at`` (renewed by the server's
+    heartbeat; older than PRESENCE_TTL_SECONDS means gone). In the database so the worker sees
+    what the web processes saw, in every running mode."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} seen {self.seen_at:%H:%M:%S}"

@@ -1,24 +1,38 @@
 """Who has a live socket, by server heartbeat: each open ``/ws/events/`` socket marks its user
-present on connect and every PRESENCE_HEARTBEAT_SECONDS after (the process's poll does it for
-all its sockets at once); the mark expires PRESENCE_TTL_SECONDS later. Nothing a client sends
-sets presence, and a socket that died without a goodbye simply stops renewing it."""
+present when it authenticates, and each web process's poll renews the mark for all its sockets
+every PRESENCE_HEARTBEAT_SECONDS (one statement); a mark older than PRESENCE_TTL_SECONDS means
+gone. Nothing a client sends sets presence, and a socket that died without a goodbye simply
+stops renewing it. Marks live in the database (``Presence``), so the worker — which decides
+whether to email someone — sees them in every running mode, the embedded one included."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
-from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+from notifications.models import Presence
 
 PRESENCE_TTL_SECONDS = 75
 PRESENCE_HEARTBEAT_SECONDS = 30
 
 
-def _key(user_id: int) -> str:
-    return f"presence:{user_id}"
-
-
 def mark_present(user_ids: Iterable[int]) -> None:
-    cache.set_many({_key(user_id): 1 for user_id in set(user_ids)}, PRESENCE_TTL_SECONDS)
+    now = timezone.now()
+    # An upsert: ON CONFLICT (user) on SQLite, ON DUPLICATE KEY on MariaDB (which names no
+    # conflict target).
+    Presence.objects.bulk_create(
+        [Presence(user_id=user_id, seen_at=now) for user_id in sorted(set(user_ids))],
+        update_conflicts=True,
+        update_fields=["seen_at"],
+        unique_fields=None if connection.vendor == "mysql" else ["user"],
+    )
 
 
 def present(user_ids: Iterable[int]) -> set[int]:
-    wanted = {_key(user_id): user_id for user_id in set(user_ids)}
-    return {wanted[key] for key in cache.get_many(list(wanted))}
+    since = timezone.now() - timedelta(seconds=PRESENCE_TTL_SECONDS)
+    return set(
+        Presence.objects.filter(user_id__in=set(user_ids), seen_at__gte=since).values_list(
+            "user_id", flat=True
+        )
+    )

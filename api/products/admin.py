@@ -143,6 +143,9 @@ class TagAdmin(admin.ModelAdmin):
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
 
+    def save_model(self, request: HttpRequest, obj: Tag, form: Any, change: bool) -> None:
+        catalog.update_tag(tag=obj)
+
 
 @admin.register(ProductVersion)
 class ProductVersionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):

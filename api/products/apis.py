@@ -73,6 +73,7 @@ def list_response(
                 limit=limit,
                 store_id=store_id,
                 facets=False,
+                log=limit > 0,  # ?page=last asks for the count first: one search, one log
             )
             return found.products, found.count
 
@@ -296,7 +297,13 @@ class ProductSearchApi(APIView):
 
         def fetch(offset: int, limit: int) -> tuple[list, int]:
             page = selectors.search_products(
-                user=user, text=filters.get("q", ""), filters=filters, offset=offset, limit=limit
+                user=user,
+                text=filters.get("q", ""),
+                filters=filters,
+                offset=offset,
+                limit=limit,
+                facets=limit > 0,  # ?page=last asks for the count first: one search, one log
+                log=limit > 0,
             )
             found["page"] = page
             return page.products, page.count

@@ -206,6 +206,7 @@ def search_products(
     limit: int,
     store_id: int | None = None,
     facets: bool = True,
+    log: bool = True,
 ) -> SearchPage:
     """A page of products matching ``text`` (in relevance order unless ``filters["ordering"]``
     says otherwise) from the search engine, with facet counts; each product as the list
@@ -227,7 +228,7 @@ def search_products(
         limit=limit,
         facets=facets,
     )
-    outcome = search_services.search_products(request=request)
+    outcome = search_services.search_products(request=request, log=log)
     found = {p.pk: p for p in _products(user=user).filter(pk__in=outcome.result.ids)}
     return SearchPage(
         products=[found[pk] for pk in outcome.result.ids if pk in found],

@@ -9,17 +9,38 @@ socket stays open; 60 s without a message closes it (1000).
 
 import asyncio
 import json
+import time
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
 
 from core import dependencies
+from core.throttles import count_hit
 from core.websocket import TRY_AGAIN_LATER
 from search import services
 from search.serializers import SuggestionSerializer, SuggestQuerySerializer
 
 IDLE_SECONDS = 60
+
+
+def _throttled(scope: dict[str, Any]) -> int:
+    """The ``suggest`` rate per client IP, shared with ``GET /api/search/suggest/``: seconds to
+    wait, or 0."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get("suggest")
+    if not rate:
+        return 0
+    limit, window = SimpleRateThrottle.parse_rate(None, rate)  # type: ignore[arg-type]
+    if limit is None or window is None:
+        return 0
+    now = time.time()
+    start = int(now // window * window)
+    ip = (scope.get("client") or ["unknown"])[0]
+    if count_hit(f"throttle:suggest-socket:{ip}:{start}", window) <= limit:
+        return 0
+    return max(1, int(start + window - now) + 1)
 
 
 def _suggest(query: str, size: int) -> list[dict[str, Any]]:
@@ -64,6 +85,17 @@ class AutocompleteConsumer(AsyncJsonWebsocketConsumer):
             if "q" in errors:
                 errors["query"] = errors.pop("q")
             await self._invalid(errors)
+            return
+        wait = _throttled(self.scope)
+        if wait:
+            await self.send_json(
+                {
+                    "code": "throttled",
+                    "message": "Too many suggestions asked; slow down.",
+                    "details": {},
+                    "retry_after": wait,
+                }
+            )
             return
         self._latest = dict(data.validated_data)
         if self._answering is None or self._answering.done():

@@ -1,3 +1,6 @@
+from datetime import date, timedelta
+
+from django.utils import timezone
 from rest_framework import serializers
 
 from core.serializers import QuerySerializer
@@ -70,6 +73,10 @@ class SearchAnalyticsQuerySerializer(QuerySerializer):
         }
 
     def validate(self, attrs):  # type: ignore[no-untyped-def]
+        earliest, latest = date(2000, 1, 1), timezone.now().date() + timedelta(days=1)
+        for name in ("from", "to"):
+            if attrs.get(name) and not earliest <= attrs[name] <= latest:
+                raise serializers.ValidationError({name: [f"Between {earliest} and {latest}."]})
         if attrs.get("from") and attrs.get("to") and attrs["from"] > attrs["to"]:
             raise serializers.ValidationError({"from": ["Must not be after `to`."]})
         return attrs

@@ -23,7 +23,7 @@ from search.query import SYNONYMS_CACHE_KEY, SearchRequest, SearchResult, normal
 logger = logging.getLogger(__name__)
 
 POPULAR_DAYS = 30
-POPULAR_MIN_SEARCHES = 2
+POPULAR_MIN_SEARCHES = 3  # nobody is logged, so a few scripted searches could otherwise plant one
 POPULAR_KEEP = 1000
 
 

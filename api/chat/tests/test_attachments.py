@@ -116,3 +116,16 @@ def test_a_signed_url_expires_and_cannot_be_forged(client, talk):
 
     assert expired.status_code == 404
     assert forged.status_code == 404
+
+
+def test_a_sideways_phone_photo_comes_out_upright(client, talk):
+    image = Image.new("RGB", (200, 100), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif)
+
+    answer = post(client, talk, SimpleUploadedFile("IMG.jpg", out.getvalue(), "image/jpeg"))
+    served = APIClient().get(answer.json()["attachments"][0]["url"])
+
+    assert Image.open(io.BytesIO(b"".join(served.streaming_content))).size == (100, 200)

@@ -369,3 +369,72 @@ def test_a_store_shows_its_median_first_reply_time(api_client, store):
 
     assert answer == {"median_first_reply_seconds": 600, "conversations": 3}
     assert api_client.get("/api/chat/stores/999999/response-time/").status_code == 404
+
+
+def test_a_block_holds_between_the_two_parties_whatever_the_context(
+    buyer_client, owner_client, buyer, store
+):
+    first = conversation(buyer, store, product=make_product(store))
+    send(first, buyer, "hello")
+    owner_client.post(f"/api/chat/conversations/{first.pk}/block/")
+    message = Message.objects.get(conversation=first)
+
+    other_product = buyer_client.post(
+        "/api/chat/conversations/",
+        {"store_id": store.pk, "product_id": make_product(store).pk, "message": "again"},
+    )
+    no_context = buyer_client.post(
+        "/api/chat/conversations/", {"store_id": store.pk, "message": "hi"}
+    )
+    edited = buyer_client.patch(f"/api/chat/messages/{message.pk}/", {"body": "rude words now"})
+
+    assert other_product.status_code == 403
+    assert other_product.json()["code"] == "blocked"
+    assert no_context.status_code == 403
+    assert edited.status_code == 403
+    assert Conversation.objects.count() == 1
+    assert Message.objects.count() == 1
+
+
+def test_what_was_deleted_or_hidden_is_not_replayed_from_the_event_log(buyer, store, owner_client):
+    from chat import services
+
+    talk = conversation(buyer, store)
+    secret = send(talk, buyer, "my number is 0912345678")
+    abusive = send(talk, buyer, "abusive text")
+    services.delete_message(message=secret, user=buyer)
+    services.hide_message(message=abusive)
+
+    replay = owner_client.get("/api/events/", {"after_seq": 0}).json()["results"]
+
+    bodies = [e["data"]["body"] for e in replay if e["type"].startswith("chat.message")]
+    assert bodies == [None, None, None, None]
+    assert "0912345678" not in str(replay)
+    assert "abusive" not in str(replay)
+
+
+def test_a_failed_first_message_leaves_no_empty_conversation(buyer_client, store, settings):
+    settings.CHAT_MESSAGES_PER_MINUTE = 0
+
+    answer = buyer_client.post("/api/chat/conversations/", {"store_id": store.pk, "message": "hi"})
+
+    assert answer.status_code == 429
+    assert Conversation.objects.count() == 0
+
+
+def test_open_reports_come_first_in_the_staff_queue(buyer, store):
+    from django.contrib.admin.sites import site
+
+    from chat.admin import ReportAdmin
+    from chat.services import report_message
+
+    talk = conversation(buyer, store)
+    resolved = report_message(message=send(talk, buyer, "a"), user=store.owner, reason="spam")
+    resolved.resolved_at = timezone.now()
+    resolved.save()
+    open_one = report_message(message=send(talk, buyer, "b"), user=store.owner, reason="abuse")
+
+    ordering = ReportAdmin(Report, site).get_ordering(None)
+    listed = list(Report.objects.order_by(*ordering))
+
+    assert listed == [open_one, resolved]

@@ -135,3 +135,21 @@ def test_the_store_writing_emails_the_buyer(talk, django_capture_on_commit_callb
     )
     assert mail.outbox[0].to == ["amna@example.com"]
     assert mail.outbox[0].subject == "A new message from Kassala Fruit"
+
+
+def test_the_same_unread_messages_are_not_emailed_twice(talk, django_capture_on_commit_callbacks):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for text in ("one", "two", "three"):
+            send(talk, talk.buyer, text)
+    sent = []
+    for minutes in (5, 36, 67):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            sent.append(
+                run_check(
+                    talk, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+                )
+            )
+
+    assert sent == [1, 0, 0]
+    assert len(mail.outbox) == 1

@@ -111,3 +111,18 @@ async def test_typing_into_someone_elses_conversation_goes_nowhere():
     assert await owner.receive_nothing(timeout=0.5)
     await intruder.disconnect()
     await owner.disconnect()
+
+
+async def test_a_flood_of_typing_frames_is_cut_to_five_a_second():
+    _, tokens = await setup_talk()
+    flooder, _ = await open_socket(tokens["buyer"])
+
+    for n in range(12):
+        await flooder.send_json_to({"type": "chat.typing", "conversation_id": 10_000 + n})
+    answers = []
+    while not await flooder.receive_nothing(timeout=0.3):
+        answers.append(await flooder.receive_json_from())
+
+    assert len(answers) == 7  # frames 6 to 12 in the same second
+    assert all(a["code"] == "throttled" for a in answers)
+    await flooder.disconnect()

@@ -70,6 +70,14 @@ def update_category(*, category: Category, parent: Category | None) -> Category:
     return category
 
 
+def update_tag(*, tag: Tag) -> Tag:
+    """Save a tag's name and slug as edited (in the admin); its products are re-indexed."""
+    with transaction.atomic():
+        tag.save()
+        indexing.product_changed(tag.products.values_list("pk", flat=True))
+    return tag
+
+
 def _tags(names: Sequence[str]) -> list[Tag]:
     tags: list[Tag] = []
     for raw in names:

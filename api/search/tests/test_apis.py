@@ -225,3 +225,40 @@ def test_the_query_log_holds_nothing_about_who_searched(auth_client: APIClient, 
 
     row = SearchQuery.objects.values().get()
     assert set(row) == {"id", "text", "results", "backend", "latency_ms", "created_at"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"to": "9999-12-31"}, {"to": "0001-01-05"}, {"from": "9999-12-31", "to": "9999-12-31"}],
+)
+def test_analytics_dates_out_of_range_are_a_400(staff_client: APIClient, params):
+    answer = staff_client.get("/api/search/analytics/", params)
+
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "invalid"
+
+
+def test_the_last_page_is_one_search_in_the_log(api_client: APIClient):
+    for n in range(3):
+        product(name=f"Tea glass {n}")
+    drain()
+
+    api_client.get("/api/search/products/", {"q": "tea", "page_size": 2, "page": "last"})
+    api_client.get("/api/products/", {"search": "tea", "page_size": 2, "page": "last"})
+
+    assert SearchQuery.objects.count() == 2
+
+
+def test_a_renamed_tag_is_searchable_by_its_new_name(api_client: APIClient):
+    from products.models import Tag
+    from products.services import catalog
+
+    item = product(name="Karkade", tags=["local"])
+    drain()
+    tag = Tag.objects.get(name="local")
+    tag.name = "handmade"
+    catalog.update_tag(tag=tag)
+    drain()
+
+    found = api_client.get("/api/search/products/", {"q": "handmade"}).json()["results"]
+    assert [p["id"] for p in found] == [item.pk]

@@ -104,3 +104,23 @@ async def test_a_browser_from_another_origin_is_refused(settings):
     connected, _ = await socket.connect()
 
     assert connected is False
+
+
+async def test_the_socket_shares_the_suggest_rate(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+                                   "suggest": "3/min"},
+    }  # fmt: skip
+    await catalogue()
+    socket = await open_socket([(b"host", b"testserver")])
+
+    answers = []
+    for n in range(4):
+        await socket.send_json_to({"query": f"sa{n}"})
+        answers.append(await socket.receive_json_from(timeout=3))
+
+    assert ["suggestions" in a for a in answers] == [True, True, True, False]
+    assert answers[-1]["code"] == "throttled"
+    assert answers[-1]["retry_after"] >= 1
+    await socket.disconnect()
