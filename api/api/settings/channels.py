@@ -23,6 +23,11 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": "sudamall",
+                # Every socket of a process shares one Redis list (channels-redis' process-
+                # specific channel), capped at 100 messages by default: 2,000 sockets and a
+                # few dozen chat messages a second filled it, and past the cap rings are dropped
+                # silently (the poll then delivered them seconds late; bench/chat.py).
+                "capacity": 2000,
             },
         }
     }

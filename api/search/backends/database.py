@@ -43,6 +43,7 @@ from search.normalize import normalize
 from search.query import Filters, SearchRequest, SearchResult, Word, parse
 
 FUZZY_BELOW = 3
+MAX_IDS = 20_000  # matches read into memory at most (SQLite takes 32,766 parameters)
 PREFIX_EXPANSIONS = 100  # terms a word being typed may continue into
 FUZZY_CANDIDATES = 300
 FACET_VALUES = 50  # per facet, most frequent first (the category tree: all)
@@ -203,23 +204,58 @@ class DatabaseSearchBackend(SearchBackend):
             expanded = self._expand(words)
             base = self._matching(expanded)
         documents = apply_filters(base, request.filters, now)
-        count = documents.count()
+        matched = self._matched(documents) if words else None
+        count = len(matched) if matched is not None else documents.count()
         if words and count < FUZZY_BELOW and any(word.edits for word in words):
             wider = self._widen(words, expanded)
             if wider != expanded:
                 expanded, base = wider, self._matching(wider)
                 documents = apply_filters(base, request.filters, now)
-                count = documents.count()
+                matched = self._matched(documents)
+                count = len(matched) if matched is not None else documents.count()
+        if matched is not None:
+            # The matches' ids in hand: every later statement reads them by primary key, which
+            # both databases plan well (a semi-join over the postings drove MariaDB through
+            # every document for each of them).
+            documents = SearchDocument.objects.filter(pk__in=list(matched))
         ids: list[int] = []
         if count and request.limit:
-            ordered = self._ordered(documents, request.ordering, expanded, now)
-            ids = list(
-                ordered.values_list("pk", flat=True)[
-                    request.offset : request.offset + request.limit
-                ]
-            )
-        facets = self._facets(base, request.filters, now) if request.facets else None
+            window = slice(request.offset, request.offset + request.limit)
+            if matched is not None and request.ordering is None:
+                ids = self._ranked(matched, expanded)[window]
+            else:
+                ordered = self._ordered(documents, request.ordering, expanded, now)
+                ids = list(ordered.values_list("pk", flat=True)[window])
+        facets = None
+        if request.facets:
+            facets = self._facets(base, request.filters, now, matched=matched)
         return SearchResult(ids=ids, count=count, backend=self.name, facets=facets)
+
+    def _matched(self, documents: QuerySet) -> dict[int, bool] | None:
+        """The matching documents' ids with their in-stock flags, when there are at most
+        MAX_IDS (a query word in most of the catalogue leaves them in SQL: None)."""
+        rows = list(documents.values_list("pk", "in_stock")[: MAX_IDS + 1])
+        return None if len(rows) > MAX_IDS else dict(rows)
+
+    def _ranked(
+        self, matched: dict[int, bool], expanded: list[dict[str, int]], *, stock_first: bool = False
+    ) -> list[int]:
+        """Relevance order of ``matched``: the scores from one read of the query terms'
+        postings (an index range), then score, in stock, id — in Python (in stock before score
+        with ``stock_first``, as suggestions want)."""
+        quality: dict[str, int] = {}
+        for found in expanded:
+            for term, how in found.items():
+                quality[term] = max(quality.get(term, 0), how)
+        scores: dict[int, int] = {}
+        for document_id, term, weight in Posting.objects.filter(term__in=list(quality)).values_list(
+            "document_id", "term", "weight"
+        ):
+            if document_id in matched:
+                scores[document_id] = scores.get(document_id, 0) + weight * quality[term]
+        if stock_first:
+            return sorted(matched, key=lambda pk: (not matched[pk], -scores.get(pk, 0), pk))
+        return sorted(matched, key=lambda pk: (-scores.get(pk, 0), not matched[pk], pk))
 
     def _ordered(
         self,
@@ -243,9 +279,17 @@ class DatabaseSearchBackend(SearchBackend):
 
     # --- facets ---
 
-    def _facets(self, base: QuerySet, filters: Filters, now: datetime) -> dict[str, Any]:
+    def _facets(
+        self,
+        base: QuerySet,
+        filters: Filters,
+        now: datetime,
+        *,
+        matched: dict[int, bool] | None = None,
+    ) -> dict[str, Any]:
         """Counts of every facet, each under every filter but its own (disjunctive): one query
-        per distinct set of filters."""
+        per distinct set of filters. ``matched`` (the ids under every filter) spares the group
+        that drops none from reading them again."""
         own = {
             "category": ("category",),
             "tag": ("tag",),
@@ -262,17 +306,30 @@ class DatabaseSearchBackend(SearchBackend):
         facets: dict[str, Any] = {}
         for dropped, members in groups.items():
             documents = apply_filters(base, filters.without(*dropped), now)
+            ids = matched if not dropped else None
+            if ids is None and base.query.where:  # words: their ids, if not too many
+                ids = self._matched(documents)
+            if ids is not None:
+                documents = SearchDocument.objects.filter(pk__in=list(ids))
             listed = [m for m in members if m in ("category", "tag", "size", "store")]
             if listed:
-                facets.update(self._value_counts(documents, listed))
+                facets.update(self._value_counts(documents, listed, ids=ids))
             counted = [m for m in members if m in ("price", "in_stock", "has_offer")]
             if counted:
                 facets.update(self._range_counts(documents, counted, now))
         return {facet: facets[facet] for facet in own}
 
-    def _value_counts(self, documents: QuerySet, names: list[str]) -> dict[str, Any]:
+    def _value_counts(
+        self, documents: QuerySet, names: list[str], *, ids: dict[int, bool] | None = None
+    ) -> dict[str, Any]:
+        if ids is not None:
+            of_documents = Q(document_id__in=list(ids))
+        elif not documents.query.where:  # the whole catalogue: no filter at all
+            of_documents = Q()
+        else:
+            of_documents = Q(document__in=documents.values("pk"))
         rows = (
-            DocumentFacet.objects.filter(facet__in=names, document__in=documents.values("pk"))
+            DocumentFacet.objects.filter(of_documents, facet__in=names)
             .values("facet", "value")
             .annotate(count=Count("id"), label=Max("label"), parent=Max("parent"))
             .order_by("facet", "-count", "value")
@@ -374,11 +431,17 @@ class DatabaseSearchBackend(SearchBackend):
                         term__in=list(found), weight=WEIGHTS["name"]
                     ).values("document_id")
                 )
-            rows = list(
-                documents.alias(score=self._score(expanded))
-                .order_by("-in_stock", "-score", "id")
-                .values_list("pk", "name")[:size]
-            )
+            matched = self._matched(documents)
+            if matched is not None:  # ranked in Python from the ids, as in search
+                best = self._ranked(matched, expanded, stock_first=True)[:size]
+                names = dict(SearchDocument.objects.filter(pk__in=best).values_list("pk", "name"))
+                rows = [(pk, names[pk]) for pk in best if pk in names]
+            else:
+                rows = list(
+                    documents.alias(score=self._score(expanded))
+                    .order_by("-in_stock", "-score", "id")
+                    .values_list("pk", "name")[:size]
+                )
             if rows:
                 return [Suggestion(text=name, kind="product", id=str(pk)) for pk, name in rows]
         return []

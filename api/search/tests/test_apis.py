@@ -133,9 +133,9 @@ def test_a_search_page_costs_a_fixed_number_of_queries(
         )
     drain()
 
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(17):
         body = api_client.get("/api/search/products/", {"q": "jalabiya", "page_size": 30}).json()
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(17):
         api_client.get("/api/search/products/", {"q": "jalabia", "tag": "eid", "size": "m"})
 
     assert len(body["results"]) == 30
