@@ -73,8 +73,11 @@ class SearchQueryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(PopularQuery)
 class PopularQueryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """Offered as suggestions; rebuilt hourly from the query log (last 30 days)."""
+    """Offered as suggestions; rebuilt hourly from the query log (last 30 days). Staff may
+    delete one that shouldn't be suggested, until the next hourly rebuild (nobody is logged,
+    so anyone can plant a text by searching it three times; there is no blocklist yet)."""
 
+    allow_delete = True
     list_display = ("text", "searches")
     search_fields = ("text",)
     ordering = ("-searches",)
