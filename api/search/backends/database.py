@@ -248,9 +248,10 @@ class DatabaseSearchBackend(SearchBackend):
             for term, how in found.items():
                 quality[term] = max(quality.get(term, 0), how)
         scores: dict[int, int] = {}
-        for document_id, term, weight in Posting.objects.filter(term__in=list(quality)).values_list(
-            "document_id", "term", "weight"
-        ):
+        for document_id, term, weight in Posting.objects.filter(
+            term__in=list(quality),
+            document_id__in=list(matched),  # the matches' only
+        ).values_list("document_id", "term", "weight"):
             if document_id in matched:
                 scores[document_id] = scores.get(document_id, 0) + weight * quality[term]
         if stock_first:
