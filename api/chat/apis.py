@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
@@ -10,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts.models import User
 from chat import attachments, selectors, services
-from chat.models import Attachment, Conversation
+from chat.models import Attachment, Conversation, Message
 from chat.serializers import (
     ChatReadSerializer,
     ChatReportSerializer,
@@ -25,6 +27,7 @@ from chat.serializers import (
     ResponseTimeSerializer,
     UnreadSerializer,
     UnreadSummarySerializer,
+    message_data,
 )
 from core.apis import request_user
 from core.openapi import error_responses, paginated
@@ -155,7 +158,9 @@ class MessageListCreateApi(APIView):
     )
     def post(self, request: Request, conversation_id: int) -> Response:
         user = request_user(request)
-        conversation = selectors.get_conversation(user=user, conversation_id=conversation_id)
+        conversation = selectors.get_conversation_to_send(
+            user=user, conversation_id=conversation_id
+        )
         data = MessageCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         uploads = request.FILES.getlist("attachments") if hasattr(request, "FILES") else []
@@ -166,9 +171,13 @@ class MessageListCreateApi(APIView):
             client_message_id=data.validated_data.get("client_message_id", ""),
             uploads=uploads,
         )
-        message = selectors.get_message(user=user, message_id=message.pk)
+        answer: Message | dict[str, Any]
+        if created and not uploads:  # all of it in hand: no files to read back
+            answer = message_data(message, files=[])
+        else:
+            answer = selectors.get_message(user=user, message_id=message.pk)
         return Response(
-            MessageSerializer(message).data,
+            MessageSerializer(answer).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

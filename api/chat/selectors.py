@@ -82,6 +82,18 @@ def get_conversation(*, user: User, conversation_id: int) -> Conversation:
     return conversation
 
 
+def get_conversation_to_send(*, user: User, conversation_id: int) -> Conversation:
+    """The caller's conversation with only what sending needs (its store): no counts."""
+    conversation = (
+        Conversation.objects.filter(_visible_to(user), pk=conversation_id)
+        .select_related("store")
+        .first()
+    )
+    if conversation is None:
+        raise Http404
+    return conversation
+
+
 def get_message(*, user: User, message_id: int) -> Message:
     message = (
         Message.objects.filter(pk=message_id)

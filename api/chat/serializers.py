@@ -1,13 +1,14 @@
 """Chat's shapes (API.md "Chat"). The store speaks as the store (its id and name), never as
 its owner's account; the buyer appears by first name and initial — no email, no phone."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from rest_framework import serializers
 
 from accounts.models import User
 from chat import attachments
-from chat.models import Conversation, Message, Report, Side
+from chat.models import Attachment, Conversation, Message, Report, Side
 from core.serializers import QuerySerializer
 
 
@@ -22,8 +23,9 @@ def avatar_url(user: User) -> str | None:
     return user.avatar.url if user.avatar else None
 
 
-def message_data(message: Message) -> dict[str, Any]:
-    """A message as participants see it (the API's and the ``chat.*`` events' shape)."""
+def message_data(message: Message, *, files: Sequence[Attachment] | None = None) -> dict[str, Any]:
+    """A message as participants see it (the API's and the ``chat.*`` events' shape).
+    ``files``: its attachments when the caller has them in hand (a message just written)."""
     conversation = message.conversation
     if message.sender_side == Side.STORE:
         sender = {"id": conversation.store_id, "display_name": conversation.store.name}
@@ -45,7 +47,7 @@ def message_data(message: Message) -> dict[str, Any]:
                 "size": a.size,
                 "url": attachments.signed_url(a.pk),
             }
-            for a in message.attachments.all()
+            for a in (message.attachments.all() if files is None else files)
         ],
         "client_message_id": message.client_message_id or None,
         "created_at": message.created_at,
@@ -80,7 +82,9 @@ class MessageSerializer(serializers.Serializer):
     deleted = serializers.BooleanField()
 
     def to_representation(self, instance: Any) -> Any:
-        return super().to_representation(message_data(instance))
+        # A Message, or message_data's answer already made for it.
+        data = instance if isinstance(instance, dict) else message_data(instance)
+        return super().to_representation(data)
 
 
 class ChatStoreSerializer(serializers.Serializer):

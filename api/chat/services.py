@@ -124,10 +124,10 @@ def start_conversation(
 # --- messages --------------------------------------------------------------------------------
 
 
-def _message_event(message: Message) -> dict[str, Any]:
+def _message_event(message: Message, files: Sequence[Attachment] | None = None) -> dict[str, Any]:
     from chat.serializers import message_data
 
-    return message_data(message)
+    return message_data(message, files=files)
 
 
 def _announce(conversation: Conversation, event_type: str, data: dict[str, Any]) -> None:
@@ -196,7 +196,7 @@ def send_message(
             )
             message.conversation = locked
             locked.store = conversation.store
-            _announce(locked, "chat.message", _message_event(message))
+            _announce(locked, "chat.message", _message_event(message, files=stored))
             from chat.tasks import email_unread_task
 
             outbox.enqueue(

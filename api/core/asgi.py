@@ -24,7 +24,7 @@ from typing import Any
 
 from a2wsgi import WSGIMiddleware
 
-from core import metrics
+from core import metrics, realtime
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +102,11 @@ class ThreadPoolHttp:
         self.busy = 0  # requests holding a thread now
 
     def slots(self) -> asyncio.Semaphore:
-        # Made on first use, inside the server's event loop.
+        # Made on first use, inside the server's event loop — which also sends the rings the
+        # request threads make (core.realtime).
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.threads)
+            realtime.serve_rings_from(asyncio.get_running_loop())
         return self._slots
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
