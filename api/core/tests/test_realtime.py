@@ -5,6 +5,7 @@ for a while, never raised into the caller."""
 import asyncio
 import logging
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -42,7 +43,7 @@ def layer(monkeypatch: pytest.MonkeyPatch) -> RecordingLayer:
 
 
 @pytest.fixture
-def server_loop():
+def server_loop() -> Iterator[asyncio.AbstractEventLoop]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
