@@ -13,7 +13,16 @@ from django.db import connection
 from django.utils import timezone
 
 from core.bulk import insert_rows
-from search.models import DocumentFacet, Posting, SearchDocument, Term, TermTrigram
+from search.models import (
+    FACET_KEY_SEPARATOR,
+    FACET_SEPARATOR,
+    DocumentFacet,
+    Posting,
+    SearchDocument,
+    Term,
+    TermTrigram,
+    facet_key,
+)
 from search.normalize import normalize
 from search.normalize import terms as terms_of
 
@@ -54,9 +63,18 @@ def _facet_rows(doc: Mapping[str, Any]) -> list[tuple[int, str, str, str, str, s
     values += [("tag", slug, name, "") for slug, name in doc["tags"]]
     values += [("size", name.casefold(), name, "") for name in doc["sizes"] if name]
     return [
-        (doc["id"], facet, value[:120], label[:200], normalize(label)[:200], parent)
+        (doc["id"], facet, _clean(value)[:120], label[:200], normalize(label)[:200], parent)
         for facet, value, label, parent in values
     ]
+
+
+def _clean(value: str) -> str:
+    """Without the separators ``facet_keys`` is written with."""
+    return value.replace(FACET_KEY_SEPARATOR, " ").replace(FACET_SEPARATOR, " ")
+
+
+def facet_keys(rows: Iterable[tuple[int, str, str, str, str, str]]) -> str:
+    return FACET_SEPARATOR.join(facet_key(facet, value) for _, facet, value, *_ in rows)
 
 
 def _prep(value: Any) -> Any:
@@ -90,10 +108,11 @@ def write(docs: Sequence[Mapping[str, Any]]) -> None:
     ids = [doc["id"] for doc in docs]
     remove(ids)
     now = timezone.now()
+    facets = {doc["id"]: _facet_rows(doc) for doc in docs}
     columns = [
         "id", "name", "description", "store_id", "store_name", "category_slug", "price",
         "offer_price", "offer_starts_at", "offer_ends_at", "in_stock", "created_at", "stamp",
-        "indexed_at",
+        "indexed_at", "facet_keys",
     ]  # fmt: skip
     insert_rows(
         SearchDocument,
@@ -116,6 +135,7 @@ def write(docs: Sequence[Mapping[str, Any]]) -> None:
                     doc["created_at"],
                     doc["stamp"],
                     now,
+                    facet_keys(facets[doc["id"]]),
                 )
             )
             for doc in docs
@@ -124,7 +144,7 @@ def write(docs: Sequence[Mapping[str, Any]]) -> None:
     insert_rows(
         DocumentFacet,
         ["document_id", "facet", "value", "label", "normalized", "parent"],
-        [row for doc in docs for row in _facet_rows(doc)],
+        [row for rows in facets.values() for row in rows],
     )
     postings = {doc["id"]: document_terms(doc) for doc in docs}
     insert_rows(

@@ -59,6 +59,13 @@ class IndexWriter(models.Model):
         return "search index writer"
 
 
+FACET_KEY_SEPARATOR, FACET_SEPARATOR = "\x1f", "\x1e"  # ASCII unit and record separators
+
+
+def facet_key(facet: str, value: str) -> str:
+    return f"{facet}{FACET_KEY_SEPARATOR}{value}"
+
+
 class SearchDocument(models.Model):
     """A product on sale, as search sees it. The id is the product's."""
 
@@ -74,6 +81,10 @@ class SearchDocument(models.Model):
     offer_ends_at = models.DateTimeField(null=True, blank=True)
     in_stock = models.BooleanField()
     created_at = models.DateTimeField()
+    # Its DocumentFacet rows' (facet, value) pairs in one string (FACET_KEY_SEPARATOR between
+    # facet and value, FACET_SEPARATOR between pairs): a search reads them with the matching
+    # documents and counts facets in Python, instead of grouping thousands of rows in SQL.
+    facet_keys = models.TextField(blank=True, default="")
     # What the product looked like when indexed: the reconciler compares it with the catalogue.
     stamp = models.CharField(max_length=64)
     indexed_at = models.DateTimeField(default=timezone.now)

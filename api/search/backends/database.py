@@ -14,9 +14,12 @@ continued 7, typo 5); in-stock products come first among equals and ids break ti
 stable.
 """
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 from django.conf import settings
@@ -38,7 +41,17 @@ from django.utils import timezone
 
 from search.backends.base import SearchBackend, Suggestion
 from search.index import WEIGHTS, trigrams
-from search.models import DocumentFacet, PopularQuery, Posting, SearchDocument, Term, TermTrigram
+from search.models import (
+    FACET_KEY_SEPARATOR,
+    FACET_SEPARATOR,
+    DocumentFacet,
+    PopularQuery,
+    Posting,
+    SearchDocument,
+    Term,
+    TermTrigram,
+    facet_key,
+)
 from search.normalize import normalize
 from search.query import Filters, SearchRequest, SearchResult, Word, parse
 
@@ -139,6 +152,77 @@ def apply_filters(documents: QuerySet, filters: Filters, now: datetime) -> Query
     return documents
 
 
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A document matching the words, with what filters and facets look at."""
+
+    id: int
+    in_stock: bool
+    store: int
+    price: Decimal  # current: the offer's while it runs
+    on_offer: bool
+    keys: frozenset[str]  # facet_key(facet, value) of each of its facet values
+
+
+def passes(candidate: Candidate, filters: Filters) -> bool:
+    """``apply_filters``, on a candidate in hand."""
+    keys = candidate.keys
+    return not (
+        (filters.store is not None and candidate.store != filters.store)
+        or (filters.category and facet_key("category", filters.category) not in keys)
+        or (filters.tag and facet_key("tag", filters.tag) not in keys)
+        or (filters.size and facet_key("size", filters.size.casefold()) not in keys)
+        or (filters.min_price is not None and candidate.price < filters.min_price)
+        or (filters.max_price is not None and candidate.price > filters.max_price)
+        or (filters.in_stock is not None and candidate.in_stock != filters.in_stock)
+        or (filters.has_offer is not None and candidate.on_offer != filters.has_offer)
+    )
+
+
+# Each facet and the filters that are its own: its counts are made under every other filter.
+OWN_FILTERS = {
+    "category": ("category",),
+    "tag": ("tag",),
+    "size": ("size",),
+    "store": ("store",),
+    "price": ("min_price", "max_price"),
+    "in_stock": ("in_stock",),
+    "has_offer": ("has_offer",),
+}
+LISTED = ("category", "tag", "size", "store")  # value counts; the others are ranges or flags
+
+
+def facet_groups(filters: Filters) -> dict[tuple[str, ...], list[str]]:
+    """The facets by the filters their counts drop (disjunctive facets): one count per group."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for facet, names in OWN_FILTERS.items():
+        dropped = tuple(n for n in names if getattr(filters, n) is not None)
+        groups.setdefault(dropped, []).append(facet)
+    return groups
+
+
+def _range_counts_in_hand(documents: list[Candidate], names: list[str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if "price" in names:
+        found["price"] = [
+            {
+                "from": f"{low:.2f}",
+                "to": None if high is None else f"{high:.2f}",
+                "count": sum(
+                    1 for c in documents if c.price >= low and (high is None or c.price < high)
+                ),
+            }
+            for low, high in price_buckets()
+        ]
+    if "in_stock" in names:
+        stocked = sum(1 for c in documents if c.in_stock)
+        found["in_stock"] = {"true": stocked, "false": len(documents) - stocked}
+    if "has_offer" in names:
+        offered = sum(1 for c in documents if c.on_offer)
+        found["has_offer"] = {"true": offered, "false": len(documents) - offered}
+    return found
+
+
 class DatabaseSearchBackend(SearchBackend):
     name = "database"
 
@@ -198,6 +282,144 @@ class DatabaseSearchBackend(SearchBackend):
     def search(self, request: SearchRequest) -> SearchResult:
         now = timezone.now()
         words = parse(request.text)
+        if words:
+            found = self._search_in_hand(request, words, now)
+            if found is not None:
+                return found
+        return self._search_in_sql(request, words, now)
+
+    # --- words matching at most MAX_IDS documents: one read, the rest in Python ---
+
+    def _candidates(
+        self, expanded: Sequence[dict[str, int]], now: datetime
+    ) -> list[Candidate] | None:
+        """The documents matching every word, whatever the filters, with what the filters and
+        facets need: one statement. None past MAX_IDS."""
+        rows = list(
+            self._matching(expanded).values_list(
+                "pk", "in_stock", "store_id", "price", "offer_price", "offer_starts_at",
+                "offer_ends_at", "facet_keys",
+            )[: MAX_IDS + 1]
+        )  # fmt: skip
+        if len(rows) > MAX_IDS:
+            return None
+        candidates = []
+        for pk, in_stock, store, price, offer_price, starts, ends, keys in rows:
+            on_offer = (
+                offer_price is not None
+                and starts is not None
+                and ends is not None
+                and starts <= now < ends
+            )
+            candidates.append(
+                Candidate(
+                    id=pk,
+                    in_stock=in_stock,
+                    store=store,
+                    price=offer_price if on_offer else price,
+                    on_offer=on_offer,
+                    keys=frozenset(keys.split(FACET_SEPARATOR)) if keys else frozenset(),
+                )
+            )
+        return candidates
+
+    def _search_in_hand(
+        self, request: SearchRequest, words: Sequence[Word], now: datetime
+    ) -> SearchResult | None:
+        """The search from the matching documents read once; None when there are too many to
+        hold (then SQL does it)."""
+        expanded = self._expand(words)
+        candidates = self._candidates(expanded, now)
+        if candidates is None:
+            return None
+        matched = [c for c in candidates if passes(c, request.filters)]
+        if len(matched) < FUZZY_BELOW and any(word.edits for word in words):
+            wider = self._widen(words, expanded)
+            if wider != expanded:
+                candidates = self._candidates(wider, now)
+                if candidates is None:
+                    return None
+                expanded = wider
+                matched = [c for c in candidates if passes(c, request.filters)]
+        ids: list[int] = []
+        if matched and request.limit:
+            window = slice(request.offset, request.offset + request.limit)
+            if request.ordering is None:
+                ids = self._ranked({c.id: c.in_stock for c in matched}, expanded)[window]
+            elif request.ordering in ("price", "-price"):
+                by_price = sorted(
+                    matched, key=lambda c: (c.price, c.id), reverse=request.ordering == "-price"
+                )
+                ids = [c.id for c in by_price[window]]
+            else:
+                documents = SearchDocument.objects.filter(pk__in=[c.id for c in matched])
+                ordered = self._ordered(documents, request.ordering, expanded, now)
+                ids = list(ordered.values_list("pk", flat=True)[window])
+        facets = self._facets_in_hand(candidates, request.filters) if request.facets else None
+        return SearchResult(ids=ids, count=len(matched), backend=self.name, facets=facets)
+
+    def _facets_in_hand(self, candidates: list[Candidate], filters: Filters) -> dict[str, Any]:
+        """``_facets`` over candidates in hand: each group's documents filtered in Python, the
+        facet values counted from their keys, and only the labels read (one statement, from a
+        document carrying each value shown)."""
+        facets: dict[str, Any] = {}
+        shown: dict[str, list[tuple[str, int]]] = {}
+        for dropped, members in facet_groups(filters).items():
+            kept = filters.without(*dropped)
+            documents = [c for c in candidates if passes(c, kept)]
+            listed = [m for m in members if m in LISTED]
+            if listed:
+                counts = Counter(chain.from_iterable(c.keys for c in documents))
+                values: dict[str, list[tuple[str, int]]] = {name: [] for name in listed}
+                for key, count in counts.items():
+                    facet, _, value = key.partition(FACET_KEY_SEPARATOR)
+                    if facet in values:
+                        values[facet].append((value, count))
+                for facet, found in values.items():
+                    found.sort(key=lambda item: (-item[1], item[0]))
+                    shown[facet] = found if facet == "category" else found[:FACET_VALUES]
+            ranged = [m for m in members if m not in LISTED]
+            if ranged:
+                facets.update(_range_counts_in_hand(documents, ranged))
+        labels = self._labels(candidates, shown)
+        for facet, found in shown.items():
+            facets[facet] = [
+                {
+                    "value": value,
+                    "label": labels.get((facet, value), ("", ""))[0],
+                    "count": count,
+                    "parent": labels.get((facet, value), ("", ""))[1] or None,
+                }
+                for value, count in found
+            ]
+        return {facet: facets[facet] for facet in OWN_FILTERS}
+
+    def _labels(
+        self, candidates: Iterable[Candidate], shown: dict[str, list[tuple[str, int]]]
+    ) -> dict[tuple[str, str], tuple[str, str]]:
+        """The label and parent of each value shown, from the facet rows of one document that
+        has it (the first candidate found carrying it)."""
+        wanted = {facet_key(facet, value) for facet, found in shown.items() for value, _ in found}
+        carriers: set[int] = set()
+        for candidate in candidates:
+            if not wanted:
+                break
+            hit = candidate.keys & wanted
+            if hit:
+                carriers.add(candidate.id)
+                wanted -= hit
+        labels: dict[tuple[str, str], tuple[str, str]] = {}
+        for facet, value, label, parent in DocumentFacet.objects.filter(
+            document_id__in=carriers, facet__in=list(shown)
+        ).values_list("facet", "value", "label", "parent"):
+            labels[(facet, value)] = (label, parent)
+        return labels
+
+    # --- everything in SQL: no words, or words in most of the catalogue ---
+
+    def _search_in_sql(
+        self, request: SearchRequest, words: Sequence[Word], now: datetime
+    ) -> SearchResult:
         expanded: list[dict[str, int]] = []
         base = SearchDocument.objects.all()
         if words:
@@ -241,17 +463,18 @@ class DatabaseSearchBackend(SearchBackend):
         self, matched: dict[int, bool], expanded: list[dict[str, int]], *, stock_first: bool = False
     ) -> list[int]:
         """Relevance order of ``matched``: the scores from one read of the query terms'
-        postings (an index range), then score, in stock, id — in Python (in stock before score
-        with ``stock_first``, as suggestions want)."""
+        postings (an index range on the term, the other documents' rows dropped here: a list of
+        thousands of ids in the statement cost more than the rows it spared), then score, in
+        stock, id — in Python (in stock before score with ``stock_first``, as suggestions
+        want)."""
         quality: dict[str, int] = {}
         for found in expanded:
             for term, how in found.items():
                 quality[term] = max(quality.get(term, 0), how)
         scores: dict[int, int] = {}
-        for document_id, term, weight in Posting.objects.filter(
-            term__in=list(quality),
-            document_id__in=list(matched),  # the matches' only
-        ).values_list("document_id", "term", "weight"):
+        for document_id, term, weight in Posting.objects.filter(term__in=list(quality)).values_list(
+            "document_id", "term", "weight"
+        ):
             if document_id in matched:
                 scores[document_id] = scores.get(document_id, 0) + weight * quality[term]
         if stock_first:
@@ -291,34 +514,21 @@ class DatabaseSearchBackend(SearchBackend):
         """Counts of every facet, each under every filter but its own (disjunctive): one query
         per distinct set of filters. ``matched`` (the ids under every filter) spares the group
         that drops none from reading them again."""
-        own = {
-            "category": ("category",),
-            "tag": ("tag",),
-            "size": ("size",),
-            "store": ("store",),
-            "price": ("min_price", "max_price"),
-            "in_stock": ("in_stock",),
-            "has_offer": ("has_offer",),
-        }
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for facet, names in own.items():
-            dropped = tuple(n for n in names if getattr(filters, n) is not None)
-            groups.setdefault(dropped, []).append(facet)
         facets: dict[str, Any] = {}
-        for dropped, members in groups.items():
+        for dropped, members in facet_groups(filters).items():
             documents = apply_filters(base, filters.without(*dropped), now)
             ids = matched if not dropped else None
             if ids is None and base.query.where:  # words: their ids, if not too many
                 ids = self._matched(documents)
             if ids is not None:
                 documents = SearchDocument.objects.filter(pk__in=list(ids))
-            listed = [m for m in members if m in ("category", "tag", "size", "store")]
+            listed = [m for m in members if m in LISTED]
             if listed:
                 facets.update(self._value_counts(documents, listed, ids=ids))
-            counted = [m for m in members if m in ("price", "in_stock", "has_offer")]
+            counted = [m for m in members if m not in LISTED]
             if counted:
                 facets.update(self._range_counts(documents, counted, now))
-        return {facet: facets[facet] for facet in own}
+        return {facet: facets[facet] for facet in OWN_FILTERS}
 
     def _value_counts(
         self, documents: QuerySet, names: list[str], *, ids: dict[int, bool] | None = None

@@ -452,3 +452,30 @@ def test_suggestions_offer_queries_categories_stores_and_products():
     assert [s.text for s in backend.suggest("galaxi", size=10)] == ["Samsung Galaxy S24"]
     assert len(backend.suggest("s", size=1)) <= 1
     assert backend.suggest("  ", size=10) == []
+
+
+@pytest.mark.parametrize("ordering", [None, "price", "-price", "created_at", "-created_at", "name"])
+def test_matches_held_in_hand_answer_what_sql_answers(monkeypatch, ordering):
+    """Words matching up to MAX_IDS documents are filtered, ranked and counted in Python;
+    past it everything stays in SQL. Both give the same page, count, facets and labels."""
+    from search.backends import database
+
+    _random_catalogue(random.Random(5))
+    requests = [
+        SearchRequest(text=text, filters=filters, ordering=ordering, offset=offset, limit=7)
+        for text in ("cotton", "silk item", "ite", "wol")
+        for filters in (
+            Filters(),
+            Filters(category="clothes", in_stock=True),
+            Filters(tag="sale", min_price=Decimal("40"), max_price=Decimal("400")),
+            Filters(size="m", has_offer=False),
+        )
+        for offset in (0, 7)
+    ]
+    in_hand = [backend.search(r) for r in requests]
+    monkeypatch.setattr(database, "MAX_IDS", 0)
+    in_sql = [backend.search(r) for r in requests]
+
+    assert sum(result.count for result in in_hand) > 100  # the requests found something
+    for request, held, sql in zip(requests, in_hand, in_sql, strict=True):
+        assert (held.ids, held.count, held.facets) == (sql.ids, sql.count, sql.facets), request
