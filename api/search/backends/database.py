@@ -16,14 +16,14 @@ stable.
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     F,
@@ -57,6 +57,7 @@ from search.query import Filters, SearchRequest, SearchResult, Word, parse
 
 FUZZY_BELOW = 3
 MAX_IDS = 20_000  # matches read into memory at most (SQLite takes 32,766 parameters)
+MAX_POSTINGS = 100_000  # postings of the query's terms read into memory at most
 PREFIX_EXPANSIONS = 100  # terms a word being typed may continue into
 FUZZY_CANDIDATES = 300
 FACET_VALUES = 50  # per facet, most frequent first (the category tree: all)
@@ -152,8 +153,7 @@ def apply_filters(documents: QuerySet, filters: Filters, now: datetime) -> Query
     return documents
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
     """A document matching the words, with what filters and facets look at."""
 
     id: int
@@ -290,38 +290,58 @@ class DatabaseSearchBackend(SearchBackend):
 
     # --- words matching at most MAX_IDS documents: one read, the rest in Python ---
 
-    def _candidates(
-        self, expanded: Sequence[dict[str, int]], now: datetime
-    ) -> list[Candidate] | None:
-        """The documents matching every word, whatever the filters, with what the filters and
-        facets need: one statement. None past MAX_IDS."""
+    def _matches(
+        self, expanded: Sequence[dict[str, int]], *, names_only: bool = False
+    ) -> dict[int, int] | None:
+        """The documents holding every word (in their name, with ``names_only``) and their
+        relevance, from one read of the query terms' postings (an index range on the term):
+        ``{document: score}``. None past MAX_POSTINGS rows or MAX_IDS matches (SQL then)."""
+        quality: dict[str, int] = {}
+        words_of: dict[str, list[int]] = {}
+        for position, found in enumerate(expanded):
+            for term, how in found.items():
+                quality[term] = max(quality.get(term, 0), how)
+                words_of.setdefault(term, []).append(position)
         rows = list(
-            self._matching(expanded).values_list(
-                "pk", "in_stock", "store_id", "price", "offer_price", "offer_starts_at",
-                "offer_ends_at", "facet_keys",
-            )[: MAX_IDS + 1]
-        )  # fmt: skip
-        if len(rows) > MAX_IDS:
+            Posting.objects.filter(term__in=list(quality)).values_list(
+                "document_id", "term", "weight"
+            )[: MAX_POSTINGS + 1]
+        )
+        if len(rows) > MAX_POSTINGS:
             return None
-        candidates = []
-        for pk, in_stock, store, price, offer_price, starts, ends, keys in rows:
-            on_offer = (
-                offer_price is not None
-                and starts is not None
-                and ends is not None
-                and starts <= now < ends
+        holding: list[set[int]] = [set() for _ in expanded]
+        scores: dict[int, int] = {}
+        name_weight = WEIGHTS["name"]
+        for document_id, term, weight in rows:
+            if not names_only or weight == name_weight:
+                for position in words_of[term]:
+                    holding[position].add(document_id)
+            scores[document_id] = scores.get(document_id, 0) + weight * quality[term]
+        matched = set.intersection(*holding) if holding else set()
+        if len(matched) > MAX_IDS:
+            return None
+        return {pk: scores[pk] for pk in matched}
+
+    def _candidates(self, matches: dict[int, int], now: datetime) -> list[Candidate]:
+        """The matching documents with what the filters and facets need: one statement, by
+        primary key, the current price and the offer worked out by the database."""
+        rows = (
+            SearchDocument.objects.filter(pk__in=list(matches))
+            .annotate(
+                current=current_price(now),
+                offered=Case(
+                    When(offer_active(now), then=V(True)),
+                    default=V(False),
+                    output_field=BooleanField(),
+                ),
             )
-            candidates.append(
-                Candidate(
-                    id=pk,
-                    in_stock=in_stock,
-                    store=store,
-                    price=offer_price if on_offer else price,
-                    on_offer=on_offer,
-                    keys=frozenset(keys.split(FACET_SEPARATOR)) if keys else frozenset(),
-                )
-            )
-        return candidates
+            .values_list("pk", "in_stock", "store_id", "current", "offered", "facet_keys")
+        )
+        return [
+            Candidate(pk, in_stock, store, price, bool(offered),
+                      frozenset(keys.split(FACET_SEPARATOR)) if keys else frozenset())
+            for pk, in_stock, store, price, offered, keys in rows
+        ]  # fmt: skip
 
     def _search_in_hand(
         self, request: SearchRequest, words: Sequence[Word], now: datetime
@@ -329,23 +349,25 @@ class DatabaseSearchBackend(SearchBackend):
         """The search from the matching documents read once; None when there are too many to
         hold (then SQL does it)."""
         expanded = self._expand(words)
-        candidates = self._candidates(expanded, now)
-        if candidates is None:
+        matches = self._matches(expanded)
+        if matches is None:
             return None
+        candidates = self._candidates(matches, now)
         matched = [c for c in candidates if passes(c, request.filters)]
         if len(matched) < FUZZY_BELOW and any(word.edits for word in words):
             wider = self._widen(words, expanded)
             if wider != expanded:
-                candidates = self._candidates(wider, now)
-                if candidates is None:
+                matches = self._matches(wider)
+                if matches is None:
                     return None
-                expanded = wider
+                expanded, candidates = wider, self._candidates(matches, now)
                 matched = [c for c in candidates if passes(c, request.filters)]
         ids: list[int] = []
         if matched and request.limit:
             window = slice(request.offset, request.offset + request.limit)
             if request.ordering is None:
-                ids = self._ranked({c.id: c.in_stock for c in matched}, expanded)[window]
+                relevance = sorted(matched, key=lambda c: (-matches[c.id], not c.in_stock, c.id))
+                ids = [c.id for c in relevance[window]]
             elif request.ordering in ("price", "-price"):
                 by_price = sorted(
                     matched, key=lambda c: (c.price, c.id), reverse=request.ordering == "-price"
@@ -635,19 +657,24 @@ class DatabaseSearchBackend(SearchBackend):
                 if not any(word.edits for word in words):
                     break
                 expanded = self._widen(words, expanded)
-            documents = SearchDocument.objects.all()
-            for found in expanded:
-                documents = documents.filter(
-                    pk__in=Posting.objects.filter(
-                        term__in=list(found), weight=WEIGHTS["name"]
-                    ).values("document_id")
+            matches = self._matches(expanded, names_only=True)
+            if matches is not None:  # ranked in Python, as in search
+                stocked = set(
+                    SearchDocument.objects.filter(pk__in=list(matches), in_stock=True).values_list(
+                        "pk", flat=True
+                    )
                 )
-            matched = self._matched(documents)
-            if matched is not None:  # ranked in Python from the ids, as in search
-                best = self._ranked(matched, expanded, stock_first=True)[:size]
+                best = sorted(matches, key=lambda pk: (pk not in stocked, -matches[pk], pk))[:size]
                 names = dict(SearchDocument.objects.filter(pk__in=best).values_list("pk", "name"))
                 rows = [(pk, names[pk]) for pk in best if pk in names]
             else:
+                documents = SearchDocument.objects.all()
+                for found in expanded:
+                    documents = documents.filter(
+                        pk__in=Posting.objects.filter(
+                            term__in=list(found), weight=WEIGHTS["name"]
+                        ).values("document_id")
+                    )
                 rows = list(
                     documents.alias(score=self._score(expanded))
                     .order_by("-in_stock", "-score", "id")
