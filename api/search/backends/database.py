@@ -153,6 +153,17 @@ def apply_filters(documents: QuerySet, filters: Filters, now: datetime) -> Query
     return documents
 
 
+def with_ids(documents: QuerySet, ids: Iterable[int]) -> QuerySet:
+    """``documents.filter(pk__in=ids)`` for thousands of ids: written into the statement as
+    integers, without Django preparing each as a parameter (a third of the statement's time
+    at 6,000 ids)."""
+    listed = ",".join(str(int(pk)) for pk in ids)
+    if not listed:
+        return documents.none()
+    table = documents.model._meta.db_table
+    return documents.extra(where=[f"{table}.id IN ({listed})"])  # noqa: S610 — integers only
+
+
 class Candidate(NamedTuple):
     """A document matching the words, with what filters and facets look at."""
 
@@ -326,7 +337,7 @@ class DatabaseSearchBackend(SearchBackend):
         """The matching documents with what the filters and facets need: one statement, by
         primary key, the current price and the offer worked out by the database."""
         rows = (
-            SearchDocument.objects.filter(pk__in=list(matches))
+            with_ids(SearchDocument.objects.all(), matches)
             .annotate(
                 current=current_price(now),
                 offered=Case(
@@ -660,7 +671,7 @@ class DatabaseSearchBackend(SearchBackend):
             matches = self._matches(expanded, names_only=True)
             if matches is not None:  # ranked in Python, as in search
                 stocked = set(
-                    SearchDocument.objects.filter(pk__in=list(matches), in_stock=True).values_list(
+                    with_ids(SearchDocument.objects.filter(in_stock=True), matches).values_list(
                         "pk", flat=True
                     )
                 )
