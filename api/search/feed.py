@@ -10,6 +10,7 @@ rewritten whole from the catalogue's current state, so the last writer writes th
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -18,7 +19,13 @@ from django.utils import timezone
 
 from core.bulk import insert_rows
 from search import index, sources
-from search.models import ElasticsearchPending, IndexChange, IndexWriter, SearchDocument
+from search.models import (
+    ElasticsearchPending,
+    IndexChange,
+    IndexLog,
+    IndexWriter,
+    SearchDocument,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +94,7 @@ def reindex(ids: Iterable[int]) -> int:
     documents = sources.source().documents(wanted)
     index.write(documents)
     index.remove(set(wanted) - {doc["id"] for doc in documents})
+    IndexLog.objects.bulk_create([IndexLog(document_id=pk) for pk in wanted])
     if settings.ELASTICSEARCH_URL and wanted:
         ElasticsearchPending.objects.bulk_create(
             [ElasticsearchPending(document_id=pk) for pk in wanted], ignore_conflicts=True
@@ -143,4 +151,7 @@ def reconcile() -> dict[str, int]:
         elastic.sync()
     if stale or gone:
         logger.info("search index repaired", extra={"rewritten": len(stale), "removed": len(gone)})
+    IndexLog.objects.filter(
+        created_at__lt=timezone.now() - timedelta(seconds=IndexLog.LOG_KEEP_SECONDS)
+    ).delete()
     return {"rewritten": len(stale), "removed": len(gone)}

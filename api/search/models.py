@@ -59,6 +59,21 @@ class IndexWriter(models.Model):
         return "search index writer"
 
 
+class IndexLog(models.Model):
+    """Which document each index write touched, in write order (writers take turns under
+    IndexWriter, so ids grow in commit order): how a process's copy of the documents
+    (``search.replica``) catches up. Rows are kept at least LOG_KEEP_SECONDS."""
+
+    LOG_KEEP_SECONDS = 3600
+
+    id = models.BigAutoField(primary_key=True)
+    document_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.pk}: document {self.document_id}"
+
+
 FACET_KEY_SEPARATOR, FACET_SEPARATOR = "\x1f", "\x1e"  # ASCII unit and record separators
 
 

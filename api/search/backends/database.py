@@ -39,6 +39,7 @@ from django.db.models import (
 from django.db.models import Value as V
 from django.utils import timezone
 
+from search import replica
 from search.backends.base import SearchBackend, Suggestion
 from search.index import WEIGHTS, trigrams
 from search.models import (
@@ -54,6 +55,7 @@ from search.models import (
 )
 from search.normalize import normalize
 from search.query import Filters, SearchRequest, SearchResult, Word, parse
+from search.replica import Entry
 
 FUZZY_BELOW = 3
 MAX_IDS = 20_000  # matches read into memory at most (SQLite takes 32,766 parameters)
@@ -333,9 +335,27 @@ class DatabaseSearchBackend(SearchBackend):
             return None
         return {pk: scores[pk] for pk in matched}
 
-    def _candidates(self, matches: dict[int, int], now: datetime) -> list[Candidate]:
-        """The matching documents with what the filters and facets need: one statement, by
-        primary key, the current price and the offer worked out by the database."""
+    def _candidates(
+        self, matches: dict[int, int], now: datetime, copy: dict[int, Entry] | None = None
+    ) -> list[Candidate]:
+        """The matching documents with what the filters and facets need: from this process's
+        copy (``search.replica``) when there is one, else one statement by primary key, the
+        current price and the offer worked out by the database. A document the postings name
+        but the copy doesn't hold yet (written a moment ago) is left out, as a document whose
+        product just left sale is."""
+        if copy is not None:
+            held = []
+            for pk in matches:
+                entry = copy.get(pk)
+                if entry is None:
+                    continue
+                offered = entry.offer_price is not None and entry.on_offer(now)
+                held.append(
+                    Candidate(pk, entry.in_stock, entry.store,
+                              entry.offer_price if offered else entry.price,  # type: ignore[arg-type]
+                              offered, entry.keys)
+                )  # fmt: skip
+            return held
         rows = (
             with_ids(SearchDocument.objects.all(), matches)
             .annotate(
@@ -363,7 +383,8 @@ class DatabaseSearchBackend(SearchBackend):
         matches = self._matches(expanded)
         if matches is None:
             return None
-        candidates = self._candidates(matches, now)
+        copy = replica.documents()
+        candidates = self._candidates(matches, now, copy)
         matched = [c for c in candidates if passes(c, request.filters)]
         if len(matched) < FUZZY_BELOW and any(word.edits for word in words):
             wider = self._widen(words, expanded)
@@ -371,7 +392,7 @@ class DatabaseSearchBackend(SearchBackend):
                 matches = self._matches(wider)
                 if matches is None:
                     return None
-                expanded, candidates = wider, self._candidates(matches, now)
+                expanded, candidates = wider, self._candidates(matches, now, copy)
                 matched = [c for c in candidates if passes(c, request.filters)]
         ids: list[int] = []
         if matched and request.limit:
@@ -670,11 +691,15 @@ class DatabaseSearchBackend(SearchBackend):
                 expanded = self._widen(words, expanded)
             matches = self._matches(expanded, names_only=True)
             if matches is not None:  # ranked in Python, as in search
-                stocked = set(
-                    with_ids(SearchDocument.objects.filter(in_stock=True), matches).values_list(
-                        "pk", flat=True
+                copy = replica.documents()
+                if copy is not None:
+                    stocked = {pk for pk in matches if (e := copy.get(pk)) and e.in_stock}
+                else:
+                    stocked = set(
+                        with_ids(SearchDocument.objects.filter(in_stock=True), matches).values_list(
+                            "pk", flat=True
+                        )
                     )
-                )
                 best = sorted(matches, key=lambda pk: (pk not in stocked, -matches[pk], pk))[:size]
                 names = dict(SearchDocument.objects.filter(pk__in=best).values_list("pk", "name"))
                 rows = [(pk, names[pk]) for pk in best if pk in names]

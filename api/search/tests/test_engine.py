@@ -455,11 +455,16 @@ def test_suggestions_offer_queries_categories_stores_and_products():
 
 
 @pytest.mark.parametrize("ordering", [None, "price", "-price", "created_at", "-created_at", "name"])
-def test_matches_held_in_hand_answer_what_sql_answers(monkeypatch, ordering):
-    """Words matching up to MAX_IDS documents are filtered, ranked and counted in Python;
-    past it everything stays in SQL. Both give the same page, count, facets and labels."""
+@pytest.mark.parametrize("memory", [100_000, 0], ids=["copy", "no-copy"])
+def test_matches_held_in_hand_answer_what_sql_answers(monkeypatch, settings, ordering, memory):
+    """Words matching up to MAX_IDS documents are filtered, ranked and counted in Python (the
+    documents from the process's copy, or read for the search); past it everything stays in
+    SQL. All give the same page, count, facets and labels."""
+    from search import replica
     from search.backends import database
 
+    settings.SEARCH_MEMORY_DOCUMENTS = memory
+    replica.reset()
     _random_catalogue(random.Random(5))
     requests = [
         SearchRequest(text=text, filters=filters, ordering=ordering, offset=offset, limit=7)

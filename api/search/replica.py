@@ -1,0 +1,152 @@
+"""This process's copy of the search documents — what filters, facets and ranking read for each
+matching document (stock, store, prices and offer, facet keys) — so that a search matching
+thousands of products doesn't read thousands of rows for them. The postings stay in the
+database; the copy holds ``SEARCH_MEMORY_DOCUMENTS`` documents at most (about 350 bytes each),
+and above that the backend reads them per search.
+
+It follows the index through ``IndexLog``: each index write logs the documents it touched, in
+write order, in the writer's transaction (DESIGN.md's "one feed"). Before each search the copy
+reads the log past the last row it applied (one indexed statement, usually empty) and re-reads
+those documents. It is rebuilt whole when it can't be sure to catch up: never built, idle longer
+than the log is kept, too far behind, or its last applied row is no longer the log's (a
+restored database; tests that roll back).
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.conf import settings
+
+from search.models import FACET_SEPARATOR, IndexLog, SearchDocument
+
+logger = logging.getLogger(__name__)
+
+CATCH_UP_ROWS = 2_000  # log rows applied one by one; more and the copy is rebuilt
+# An idle copy older than this may have missed pruned log rows (kept LOG_KEEP_SECONDS).
+CATCH_UP_SECONDS = IndexLog.LOG_KEEP_SECONDS - 600
+COLUMNS = (
+    "pk", "in_stock", "store_id", "price", "offer_price", "offer_starts_at", "offer_ends_at",
+    "facet_keys",
+)  # fmt: skip
+
+
+class Entry(NamedTuple):
+    in_stock: bool
+    store: int
+    price: Decimal
+    offer_price: Decimal | None
+    offer_starts_at: datetime | None
+    offer_ends_at: datetime | None
+    keys: frozenset[str]
+
+    def on_offer(self, now: datetime) -> bool:
+        return (
+            self.offer_price is not None
+            and self.offer_starts_at is not None
+            and self.offer_ends_at is not None
+            and self.offer_starts_at <= now < self.offer_ends_at
+        )
+
+
+def _entries(rows: Iterable[tuple]) -> dict[int, Entry]:
+    return {
+        pk: Entry(in_stock, store, price, offer_price, starts, ends,
+                  frozenset(keys.split(FACET_SEPARATOR)) if keys else frozenset())
+        for pk, in_stock, store, price, offer_price, starts, ends, keys in rows
+    }  # fmt: skip
+
+
+class Replica:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.entries: dict[int, Entry] | None = None
+        self.last: tuple[int, int, datetime] | None = None  # the last log row applied
+        self.synced_at = 0.0
+        self.too_large = False  # the index held more than the limit when last counted
+
+    def reset(self) -> None:
+        with self.lock:
+            self.entries, self.last, self.synced_at, self.too_large = None, None, 0.0, False
+
+    def current(self, limit: int) -> dict[int, Entry] | None:
+        """The copy, caught up with the log; None when the index holds more than ``limit``
+        (counted again after CATCH_UP_SECONDS)."""
+        with self.lock:
+            now = time.monotonic()
+            if self.synced_at and now - self.synced_at > CATCH_UP_SECONDS:
+                self.entries, self.too_large = None, False
+            if self.too_large:
+                return None
+            if self.entries is None or not self._catch_up():
+                self._rebuild(limit)
+            self.synced_at = now
+            return self.entries
+
+    def _catch_up(self) -> bool:
+        """Apply the log past the last row applied; False when only a rebuild will do."""
+        after = self.last[0] if self.last else 0
+        rows = list(
+            IndexLog.objects.filter(pk__gte=after)
+            .order_by("pk")
+            .values_list("pk", "document_id", "created_at")[: CATCH_UP_ROWS + 2]
+        )
+        if self.last is not None:
+            if not rows or rows[0] != self.last:
+                return False  # the row we stopped at is gone or another one: not our log
+            rows = rows[1:]
+        if len(rows) > CATCH_UP_ROWS:
+            return False
+        if rows:
+            assert self.entries is not None
+            ids = {document_id for _, document_id, _ in rows}
+            fresh = _entries(SearchDocument.objects.filter(pk__in=ids).values_list(*COLUMNS))
+            for pk in ids:
+                if pk in fresh:
+                    self.entries[pk] = fresh[pk]
+                else:
+                    self.entries.pop(pk, None)
+            self.last = rows[-1]
+        return True
+
+    def _rebuild(self, limit: int) -> None:
+        # The log's head first: a write landing meanwhile is in both, and applying it again
+        # does no harm.
+        self.last = (
+            IndexLog.objects.order_by("-pk").values_list("pk", "document_id", "created_at").first()
+        )
+        if SearchDocument.objects.count() > limit:
+            self.entries, self.too_large = None, True
+            return
+        started = time.monotonic()
+        self.entries = _entries(
+            SearchDocument.objects.values_list(*COLUMNS).iterator(chunk_size=5_000)
+        )
+        logger.info(
+            "search documents copied into memory",
+            extra={
+                "documents": len(self.entries),
+                "ms": round((time.monotonic() - started) * 1000),
+            },
+        )
+
+
+_replica = Replica()
+
+
+def documents() -> dict[int, Entry] | None:
+    """This process's copy of the search documents, caught up; None when disabled
+    (``SEARCH_MEMORY_DOCUMENTS`` 0) or the index is larger than that."""
+    limit = settings.SEARCH_MEMORY_DOCUMENTS
+    if limit <= 0:
+        return None
+    return _replica.current(limit)
+
+
+def reset() -> None:
+    """Forget the copy (the next search rebuilds it)."""
+    _replica.reset()
