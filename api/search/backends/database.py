@@ -14,6 +14,8 @@ continued 7, typo 5); in-stock products come first among equals and ids break ti
 stable.
 """
 
+import heapq
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -44,7 +46,6 @@ from search.backends.base import SearchBackend, Suggestion
 from search.index import WEIGHTS, trigrams
 from search.models import (
     FACET_KEY_SEPARATOR,
-    FACET_SEPARATOR,
     DocumentFacet,
     PopularQuery,
     Posting,
@@ -174,17 +175,39 @@ class Candidate(NamedTuple):
     store: int
     price: Decimal  # current: the offer's while it runs
     on_offer: bool
-    keys: frozenset[str]  # facet_key(facet, value) of each of its facet values
+    keys: tuple[int, ...]  # its facet keys' numbers (``search.replica.key_ids``)
 
 
-def passes(candidate: Candidate, filters: Filters) -> bool:
-    """``apply_filters``, on a candidate in hand."""
+class Wanted(NamedTuple):
+    """The filters' facet keys as numbers: -1 for a value no document has."""
+
+    category: int | None
+    tag: int | None
+    size: int | None
+
+    @classmethod
+    def of(cls, filters: Filters) -> "Wanted":
+        def number(facet: str, value: str | None) -> int | None:
+            if not value:
+                return None
+            found = replica.key_id(facet_key(facet, value))
+            return -1 if found is None else found
+
+        return cls(
+            number("category", filters.category),
+            number("tag", filters.tag),
+            number("size", filters.size.casefold() if filters.size else None),
+        )
+
+
+def passes(candidate: Candidate, filters: Filters, wanted: Wanted) -> bool:
+    """``apply_filters``, on a candidate in hand (``wanted``: ``Wanted.of(filters)``)."""
     keys = candidate.keys
     return not (
         (filters.store is not None and candidate.store != filters.store)
-        or (filters.category and facet_key("category", filters.category) not in keys)
-        or (filters.tag and facet_key("tag", filters.tag) not in keys)
-        or (filters.size and facet_key("size", filters.size.casefold()) not in keys)
+        or (wanted.category is not None and wanted.category not in keys)
+        or (wanted.tag is not None and wanted.tag not in keys)
+        or (wanted.size is not None and wanted.size not in keys)
         or (filters.min_price is not None and candidate.price < filters.min_price)
         or (filters.max_price is not None and candidate.price > filters.max_price)
         or (filters.in_stock is not None and candidate.in_stock != filters.in_stock)
@@ -217,15 +240,16 @@ def facet_groups(filters: Filters) -> dict[tuple[str, ...], list[str]]:
 def _range_counts_in_hand(documents: list[Candidate], names: list[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     if "price" in names:
+        buckets = price_buckets()
+        lows = [low for low, _ in buckets]
+        counts = Counter(bisect_right(lows, c.price) - 1 for c in documents)  # one pass
         found["price"] = [
             {
                 "from": f"{low:.2f}",
                 "to": None if high is None else f"{high:.2f}",
-                "count": sum(
-                    1 for c in documents if c.price >= low and (high is None or c.price < high)
-                ),
+                "count": counts.get(i, 0),
             }
-            for low, high in price_buckets()
+            for i, (low, high) in enumerate(buckets)
         ]
     if "in_stock" in names:
         stocked = sum(1 for c in documents if c.in_stock)
@@ -349,12 +373,16 @@ class DatabaseSearchBackend(SearchBackend):
                 entry = copy.get(pk)
                 if entry is None:
                     continue
-                offered = entry.offer_price is not None and entry.on_offer(now)
+                in_stock, store, price, offer_price, starts, ends, keys = entry
+                offered = (
+                    offer_price is not None
+                    and starts is not None
+                    and ends is not None
+                    and starts <= now < ends
+                )
                 held.append(
-                    Candidate(pk, entry.in_stock, entry.store,
-                              entry.offer_price if offered else entry.price,  # type: ignore[arg-type]
-                              offered, entry.keys)
-                )  # fmt: skip
+                    Candidate(pk, in_stock, store, offer_price if offered else price, offered, keys)  # type: ignore[arg-type]
+                )
             return held
         rows = (
             with_ids(SearchDocument.objects.all(), matches)
@@ -370,7 +398,7 @@ class DatabaseSearchBackend(SearchBackend):
         )
         return [
             Candidate(pk, in_stock, store, price, bool(offered),
-                      frozenset(keys.split(FACET_SEPARATOR)) if keys else frozenset())
+                      replica.key_ids(keys))
             for pk, in_stock, store, price, offered, keys in rows
         ]  # fmt: skip
 
@@ -385,7 +413,8 @@ class DatabaseSearchBackend(SearchBackend):
             return None
         copy = replica.documents()
         candidates = self._candidates(matches, now, copy)
-        matched = [c for c in candidates if passes(c, request.filters)]
+        wanted = Wanted.of(request.filters)  # after the candidates: they number new keys
+        matched = [c for c in candidates if passes(c, request.filters, wanted)]
         if len(matched) < FUZZY_BELOW and any(word.edits for word in words):
             wider = self._widen(words, expanded)
             if wider != expanded:
@@ -393,13 +422,14 @@ class DatabaseSearchBackend(SearchBackend):
                 if matches is None:
                     return None
                 expanded, candidates = wider, self._candidates(matches, now, copy)
-                matched = [c for c in candidates if passes(c, request.filters)]
+                wanted = Wanted.of(request.filters)
+                matched = [c for c in candidates if passes(c, request.filters, wanted)]
         ids: list[int] = []
         if matched and request.limit:
             window = slice(request.offset, request.offset + request.limit)
             if request.ordering is None:
-                relevance = sorted(matched, key=lambda c: (-matches[c.id], not c.in_stock, c.id))
-                ids = [c.id for c in relevance[window]]
+                ranks = [(-matches[c.id], not c.in_stock, c.id) for c in matched]
+                ids = [pk for _, _, pk in heapq.nsmallest(window.stop, ranks)[window]]
             elif request.ordering in ("price", "-price"):
                 by_price = sorted(
                     matched, key=lambda c: (c.price, c.id), reverse=request.ordering == "-price"
@@ -420,13 +450,14 @@ class DatabaseSearchBackend(SearchBackend):
         shown: dict[str, list[tuple[str, int]]] = {}
         for dropped, members in facet_groups(filters).items():
             kept = filters.without(*dropped)
-            documents = [c for c in candidates if passes(c, kept)]
+            kept_keys = Wanted.of(kept)
+            documents = [c for c in candidates if passes(c, kept, kept_keys)]
             listed = [m for m in members if m in LISTED]
             if listed:
                 counts = Counter(chain.from_iterable(c.keys for c in documents))
                 values: dict[str, list[tuple[str, int]]] = {name: [] for name in listed}
-                for key, count in counts.items():
-                    facet, _, value = key.partition(FACET_KEY_SEPARATOR)
+                for number, count in counts.items():
+                    facet, _, value = replica.key_name(number).partition(FACET_KEY_SEPARATOR)
                     if facet in values:
                         values[facet].append((value, count))
                 for facet, found in values.items():
@@ -453,12 +484,16 @@ class DatabaseSearchBackend(SearchBackend):
     ) -> dict[tuple[str, str], tuple[str, str]]:
         """The label and parent of each value shown, from the facet rows of one document that
         has it (the first candidate found carrying it)."""
-        wanted = {facet_key(facet, value) for facet, found in shown.items() for value, _ in found}
+        wanted = {
+            replica.key_id(facet_key(facet, value))
+            for facet, found in shown.items()
+            for value, _ in found
+        }
         carriers: set[int] = set()
         for candidate in candidates:
             if not wanted:
                 break
-            hit = candidate.keys & wanted
+            hit = wanted.intersection(candidate.keys)
             if hit:
                 carriers.add(candidate.id)
                 wanted -= hit
@@ -693,7 +728,7 @@ class DatabaseSearchBackend(SearchBackend):
             if matches is not None:  # ranked in Python, as in search
                 copy = replica.documents()
                 if copy is not None:
-                    stocked = {pk for pk in matches if (e := copy.get(pk)) and e.in_stock}
+                    stocked = {pk for pk in matches if (e := copy.get(pk)) and e[0]}  # in stock
                 else:
                     stocked = set(
                         with_ids(SearchDocument.objects.filter(in_stock=True), matches).values_list(
