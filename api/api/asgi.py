@@ -45,5 +45,5 @@ application = ProtocolTypeRouter(
 
 # What is loaded by now (Django, the apps, their modules) lives as long as the process: moved out
 # of the cyclic collector's reach, a full collection no longer walks it. With 2,000 sockets open,
-# full collections had paused the process 120–470 ms every few seconds (bench/chat.py).
+# full collections had paused the process 120 to 470 ms every few seconds (bench/chat.py).
 gc.freeze()
