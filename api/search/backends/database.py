@@ -330,29 +330,27 @@ class DatabaseSearchBackend(SearchBackend):
     def _matches(
         self, expanded: Sequence[dict[str, int]], *, names_only: bool = False
     ) -> dict[int, int] | None:
-        """The documents holding every word (in their name, with ``names_only``) and their
-        relevance, from one read of the query terms' postings (an index range on the term):
-        ``{document: score}``. None past MAX_POSTINGS rows or MAX_IDS matches (SQL then)."""
+        """The documents holding every word (in their name, with ``names_only``, and scored by
+        it) and their relevance, from one read of the query terms' postings (an index range on
+        the term): ``{document: score}``. None past MAX_POSTINGS rows or MAX_IDS matches (SQL
+        then)."""
         quality: dict[str, int] = {}
         words_of: dict[str, list[int]] = {}
         for position, found in enumerate(expanded):
             for term, how in found.items():
                 quality[term] = max(quality.get(term, 0), how)
                 words_of.setdefault(term, []).append(position)
-        rows = list(
-            Posting.objects.filter(term__in=list(quality)).values_list(
-                "document_id", "term", "weight"
-            )[: MAX_POSTINGS + 1]
-        )
+        postings = Posting.objects.filter(term__in=list(quality))
+        if names_only:  # scored by their names too: a suggestion is a product's name
+            postings = postings.filter(weight=WEIGHTS["name"])
+        rows = list(postings.values_list("document_id", "term", "weight")[: MAX_POSTINGS + 1])
         if len(rows) > MAX_POSTINGS:
             return None
         holding: list[set[int]] = [set() for _ in expanded]
         scores: dict[int, int] = {}
-        name_weight = WEIGHTS["name"]
         for document_id, term, weight in rows:
-            if not names_only or weight == name_weight:
-                for position in words_of[term]:
-                    holding[position].add(document_id)
+            for position in words_of[term]:
+                holding[position].add(document_id)
             scores[document_id] = scores.get(document_id, 0) + weight * quality[term]
         matched = set.intersection(*holding) if holding else set()
         if len(matched) > MAX_IDS:
