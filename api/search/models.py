@@ -153,7 +153,9 @@ class Posting(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["term", "document"], name="posting_term_doc"),
+            # Covering: a query's postings (every field, or the names only) are read from the
+            # index alone, without a row lookup each.
+            models.Index(fields=["term", "weight", "document"], name="posting_term_weight_doc"),
             models.Index(fields=["document"], name="posting_doc"),
         ]
 
