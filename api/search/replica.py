@@ -26,6 +26,7 @@ from search.models import FACET_SEPARATOR, IndexLog, SearchDocument
 
 logger = logging.getLogger(__name__)
 
+FREEZE_FROM = 10_000  # copies this large are frozen out of the garbage collector's reach
 CATCH_UP_ROWS = 2_000  # log rows applied one by one; more and the copy is rebuilt
 # An idle copy older than this may have missed pruned log rows (kept LOG_KEEP_SECONDS).
 CATCH_UP_SECONDS = IndexLog.LOG_KEEP_SECONDS - 600
@@ -148,11 +149,12 @@ class Replica:
         self.entries = _entries(
             SearchDocument.objects.values_list(*COLUMNS).iterator(chunk_size=5_000)
         )
-        # Out of the cyclic collector's reach, like what the process loaded at start
-        # (api/asgi.py): full collections walked the copy inside whichever request they
-        # fell on (120 ms for 50,000 documents). What a rebuild replaces is freed by reference
-        # counting (tuples of atoms hold no cycles).
-        gc.freeze()
+        if len(self.entries) >= FREEZE_FROM:
+            # Out of the cyclic collector's reach, like what the process loaded at start
+            # (api/asgi.py): full collections walked the copy inside whichever request they
+            # fell on (120 ms for 50,000 documents). What a rebuild replaces is freed by
+            # reference counting (tuples of atoms hold no cycles).
+            gc.freeze()
         logger.info(
             "search documents copied into memory",
             extra={
