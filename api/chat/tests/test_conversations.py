@@ -438,3 +438,24 @@ def test_open_reports_come_first_in_the_staff_queue(buyer, store):
     listed = list(Report.objects.order_by(*ordering))
 
     assert listed == [open_one, resolved]
+
+
+def test_sending_a_message_costs_a_fixed_number_of_queries(
+    buyer, store, make_auth_client, django_assert_max_num_queries
+):
+    client = make_auth_client(buyer)
+    talk = conversation(buyer, store)
+    for k in range(20):  # a long conversation costs what a short one does
+        send(talk, buyer if k % 2 else store.owner, f"message {k}")
+    url = f"/api/chat/conversations/{talk.pk}/messages/"
+
+    # The caller, the conversation, the retry check, the block check, its row lock, the message,
+    # the pointers, the participants' event streams (two) and events, the offline-email task:
+    # eleven, and two savepoints' four. What runs after commit (rings, the task's hand-over)
+    # is not the request's.
+    with django_assert_max_num_queries(15):
+        answer = client.post(url, {"body": "Is it in stock?", "client_message_id": "c-1"})
+
+    assert answer.status_code == 201
+    assert answer.json()["body"] == "Is it in stock?"
+    assert answer.json()["attachments"] == []
