@@ -1,7 +1,7 @@
 """This process's copy of the search documents — what filters, facets and ranking read for each
 matching document (stock, store, prices and offer, facet keys) — so that a search matching
 thousands of products doesn't read thousands of rows for them. The postings stay in the
-database; the copy holds ``SEARCH_MEMORY_DOCUMENTS`` documents at most (about 350 bytes each),
+database; the copy holds ``SEARCH_MEMORY_DOCUMENTS`` documents at most (about 420 bytes each),
 and above that the backend reads them per search.
 
 It follows the index through ``IndexLog``: each index write logs the documents it touched, in

@@ -30,6 +30,6 @@ SEARCH_ELASTICSEARCH_PREFIX = env("SEARCH_ELASTICSEARCH_PREFIX", default="sudama
 SEARCH_ELASTICSEARCH_COOLDOWN = env.int("SEARCH_ELASTICSEARCH_COOLDOWN", default=30)
 # The query log (normalised text, counts, latency; no user) is kept this long.
 SEARCH_LOG_DAYS = env.int("SEARCH_LOG_DAYS", default=180)
-# Documents a process keeps a copy of for search (search.replica): about 350 bytes each. Above
+# Documents a process keeps a copy of for search (search.replica): about 420 bytes each. Above
 # it (or 0), each search reads its matching documents from the database instead.
 SEARCH_MEMORY_DOCUMENTS = env.int("SEARCH_MEMORY_DOCUMENTS", default=100_000)
