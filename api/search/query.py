@@ -35,6 +35,18 @@ class Filters:
 
 ORDERINGS = ("price", "-price", "created_at", "-created_at", "name")
 
+# Each facet and the filters that are its own: its counts are made under every other filter
+# (disjunctive facets), on every backend; also the order facets are answered in.
+OWN_FILTERS = {
+    "category": ("category",),
+    "tag": ("tag",),
+    "size": ("size",),
+    "store": ("store",),
+    "price": ("min_price", "max_price"),
+    "in_stock": ("in_stock",),
+    "has_offer": ("has_offer",),
+}
+
 
 @dataclass(frozen=True)
 class SearchRequest:

@@ -55,7 +55,7 @@ from search.models import (
     facet_key,
 )
 from search.normalize import normalize
-from search.query import Filters, SearchRequest, SearchResult, Word, parse
+from search.query import OWN_FILTERS, Filters, SearchRequest, SearchResult, Word, parse
 from search.replica import Entry
 
 FUZZY_BELOW = 3
@@ -215,16 +215,6 @@ def passes(candidate: Candidate, filters: Filters, wanted: Wanted) -> bool:
     )
 
 
-# Each facet and the filters that are its own: its counts are made under every other filter.
-OWN_FILTERS = {
-    "category": ("category",),
-    "tag": ("tag",),
-    "size": ("size",),
-    "store": ("store",),
-    "price": ("min_price", "max_price"),
-    "in_stock": ("in_stock",),
-    "has_offer": ("has_offer",),
-}
 LISTED = ("category", "tag", "size", "store")  # value counts; the others are ranges or flags
 
 

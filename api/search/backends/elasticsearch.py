@@ -31,7 +31,7 @@ from search.backends.database import (
 from search.index import WEIGHTS
 from search.models import PopularQuery
 from search.normalize import normalize, stem, words
-from search.query import Filters, SearchRequest, SearchResult, Word, parse
+from search.query import OWN_FILTERS, Filters, SearchRequest, SearchResult, Word, parse
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,6 @@ FACET_FIELDS = {
     "store": "store_facet",
     "size": "size_facet",
     "tag": "tag_facet",
-}
-# Which filters each facet ignores (its own).
-OWN_FILTERS = {
-    "category": ("category",),
-    "store": ("store",),
-    "size": ("size",),
-    "tag": ("tag",),
-    "price": ("min_price", "max_price"),
-    "in_stock": ("in_stock",),
-    "has_offer": ("has_offer",),
 }
 SUGGEST_QUERIES, SUGGEST_CATEGORIES, SUGGEST_STORES = 3, 2, 2
 
