@@ -54,6 +54,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     account_type = models.CharField(
         max_length=20, choices=AccountType.choices, default=AccountType.BUYER
     )
+    # The language of the emails and notifications this person receives (Arabic by default).
+    language = models.CharField(
+        max_length=2, choices=[("ar", "العربية"), ("en", "English")], default="ar"
+    )
     phone_number = PhoneNumberField(blank=True)
     whatsapp_number = PhoneNumberField(blank=True)
     avatar = models.ImageField(upload_to="avatars/%Y/%m/", blank=True)

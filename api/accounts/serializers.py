@@ -31,6 +31,7 @@ class UserSerializer(serializers.ModelSerializer):
             "first_name",
             "last_name",
             "account_type",
+            "language",
             "phone_number",
             "whatsapp_number",
             "avatar",
@@ -51,6 +52,9 @@ class UserSerializer(serializers.ModelSerializer):
 class ProfileUpdateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    language = serializers.ChoiceField(
+        choices=["ar", "en"], required=False, help_text="Of your emails and notifications."
+    )
     phone_number = PhoneNumberField(required=False, allow_blank=True)
     whatsapp_number = PhoneNumberField(required=False, allow_blank=True)
     avatar = serializers.FileField(

@@ -21,7 +21,7 @@ from core.clients import NO_CLIENT, ClientInfo
 from core.images import process_image
 from core.realtime import ring
 from core.websocket import SESSION_REVOKED
-from notifications.services import send_email_after_commit
+from notifications.services import notify
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +59,10 @@ def _code_hash(*, user_id: int, purpose: str, code: str) -> str:
 def issue_code(*, user: User, purpose: str, target_email: str = "") -> str:
     """Create a new code for ``purpose``, superseding the user's previous one. Returns the code
     in clear, to be emailed; only its hash is stored."""
+    return _issue_code(user=user, purpose=purpose, target_email=target_email)[0]
+
+
+def _issue_code(*, user: User, purpose: str, target_email: str) -> tuple[str, OneTimeCode]:
     code = f"{secrets.randbelow(1_000_000):06d}"
     now = timezone.now()
     with transaction.atomic():
@@ -67,25 +71,29 @@ def issue_code(*, user: User, purpose: str, target_email: str = "") -> str:
         OneTimeCode.objects.filter(
             user=user, purpose=purpose, used_at__isnull=True, superseded_at__isnull=True
         ).update(superseded_at=now)
-        OneTimeCode.objects.create(
+        row = OneTimeCode.objects.create(
             user=user,
             purpose=purpose,
             code_hash=_code_hash(user_id=user.pk, purpose=purpose, code=code),
             target_email=target_email,
             expires_at=now + settings.OTP_TTL,
         )
-    return code
+    return code, row
 
 
 def send_code(
     *, user: User, purpose: str, client: ClientInfo = NO_CLIENT, target_email: str = ""
 ) -> None:
-    """Issue a code and email it (to ``target_email`` when given) after commit."""
+    """Issue a code and email it (to ``target_email`` when given) after commit. The email is
+    never sent once the code has expired (a worker backlog, a provider outage)."""
     with transaction.atomic():
-        code = issue_code(user=user, purpose=purpose, target_email=target_email)
-        send_email_after_commit(
-            to=target_email or user.email,
-            template="code",
+        code, row = _issue_code(user=user, purpose=purpose, target_email=target_email)
+        notify_user(
+            user,
+            "code",
+            key=f"code:{row.pk}",
+            address=target_email or user.email,
+            expires_at=row.expires_at,
             context={
                 "purpose": purpose,
                 "code": code,
@@ -175,7 +183,7 @@ def revoke_all_tokens(*, user: User) -> None:
 
 # --- profile -------------------------------------------------------------------------------------
 
-PROFILE_FIELDS = ("first_name", "last_name", "phone_number", "whatsapp_number")
+PROFILE_FIELDS = ("first_name", "last_name", "language", "phone_number", "whatsapp_number")
 
 
 def process_avatar(upload: UploadedFile) -> ContentFile:
@@ -272,3 +280,25 @@ def delete_account(*, user: User, code: str, client: ClientInfo = NO_CLIENT) -> 
             storage = User._meta.get_field("avatar").storage
             transaction.on_commit(lambda: storage.delete(avatar_name))
     logger.info("account deleted", extra={"user_id": user.pk})
+
+
+def notify_user(
+    user: User,
+    kind: str,
+    *,
+    key: str,
+    context: Mapping[str, Any],
+    address: str | None = None,
+    expires_at: Any = None,
+) -> None:
+    """Notify a person (email to their address in their language, and/or an in-app row, as
+    their preferences and the kind allow) once per ``key``, after the caller's commit."""
+    notify(
+        kind,
+        key=key,
+        context=context,
+        user_id=user.pk,
+        address=user.email if address is None else address,
+        language=user.language,
+        expires_at=expires_at,
+    )

@@ -33,6 +33,8 @@ urlpatterns = [
     path("api/stores/", include("stores.urls")),
     path("api/payments/", include("payments.urls")),
     path("api/events/", include("notifications.urls")),
+    path("api/notifications/", include("notifications.urls_centre")),
+    path("api/newsletter/", include("notifications.apis_newsletter")),
     path("api/search/", include("search.urls")),
     path("api/chat/", include("chat.urls")),  # /api/search/products/ is the catalogue's
     path("api/", include("orders.urls")),  # before the cart's: /api/cart/checkout/

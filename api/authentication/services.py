@@ -23,7 +23,6 @@ from authentication.models import ExternalIdentity, SignInSession
 from authentication.throttles import LoginFailureLimiter
 from core import outbox
 from core.clients import NO_CLIENT, ClientInfo
-from notifications.services import send_email_after_commit
 from stores import services as store_services
 
 logger = logging.getLogger(__name__)
@@ -127,9 +126,10 @@ def verify_email(*, email: str, code: str, client: ClientInfo = NO_CLIENT) -> Us
         account_services.record_activity(
             user=user, action=ActivityLog.Action.EMAIL_VERIFIED, client=client
         )
-        send_email_after_commit(
-            to=user.email,
-            template="welcome",
+        account_services.notify_user(
+            user,
+            "welcome",
+            key=f"welcome:{user.pk}",
             context={"first_name": user.first_name, "account_type": user.account_type},
         )
     return user
@@ -338,9 +338,10 @@ def _link_google_account(
             action = ActivityLog.Action.GOOGLE_LINKED
         account_services.record_activity(user=user, action=action, client=client)
         if is_new:
-            send_email_after_commit(
-                to=user.email,
-                template="welcome",
+            account_services.notify_user(
+                user,
+                "welcome",
+                key=f"welcome:{user.pk}",
                 context={"first_name": user.first_name, "account_type": user.account_type},
             )
     return GoogleSignIn(user=user, is_new_user=is_new)
@@ -384,8 +385,11 @@ def confirm_password_reset(
         account_services.record_activity(
             user=user, action=ActivityLog.Action.PASSWORD_RESET, client=client
         )
-        send_email_after_commit(
-            to=user.email, template="password_changed", context={"first_name": user.first_name}
+        account_services.notify_user(
+            user,
+            "password_changed",
+            key=f"password_changed:{user.pk}:{user.token_version}",
+            context={"first_name": user.first_name},
         )
     return user
 
@@ -415,8 +419,11 @@ def change_password(
         account_services.record_activity(
             user=user, action=ActivityLog.Action.PASSWORD_CHANGED, client=client
         )
-        send_email_after_commit(
-            to=user.email, template="password_changed", context={"first_name": user.first_name}
+        account_services.notify_user(
+            user,
+            "password_changed",
+            key=f"password_changed:{user.pk}:{user.token_version}",
+            context={"first_name": user.first_name},
         )
         pair = issue_tokens(user=user)
     return pair

@@ -9,7 +9,7 @@ class ChatConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
-        from chat import typing
+        from chat import kinds, typing  # noqa: F401 - kinds registers the notification kind
         from notifications import client_messages
 
         client_messages.register("chat.typing", typing.handle)

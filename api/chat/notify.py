@@ -12,13 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import notify_user
 from chat import selectors
 from chat.models import Conversation, Side
 from chat.serializers import display_name
 from chat.services import store_members
 from core import outbox
 from notifications import presence
-from notifications.services import send_email_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -85,10 +85,12 @@ def email_unread(*, conversation_id: int, side: str) -> int:
             for message in unread
         ]
         for recipient in recipients:
-            send_email_after_commit(
-                to=recipient.email,
-                template="chat_unread",
+            notify_user(
+                recipient,
+                "chat_unread",
+                key=f"chat_unread:{conversation_id}:{side}:{unread[-1].pk}:{recipient.pk}",
                 context={
+                    "conversation_id": conversation_id,
                     "first_name": recipient.first_name,
                     "sender": sender,
                     "about": about,

@@ -1,59 +1,418 @@
-"""Transactional email, the port every domain app sends through.
+"""One sending path for every notification: the port domain apps call.
 
-Callers hand over primitives — an address, a template name, a JSON-safe context — and never a
-model: the notifications app imports no domain app (DESIGN.md). ``send_email_after_commit`` writes
-a Celery task to the outbox in the caller's transaction (``core.outbox``), so a rolled-back
-registration emails nobody, a broker outage only delays the email, and SMTP latency never holds a
-request or a row lock.
+``notify(kind, key=..., user_id=..., address=..., context=...)`` runs in the caller's
+transaction and decides everything there, in this order:
+
+1. **dedupe** — ``key`` names the logical notification (``"order_placed:17"``); its ``Dispatch``
+   row is unique, so a retried task or a double click finds it and does nothing;
+2. **preferences** — the user's choice for the kind (mandatory kinds are always on);
+3. **suppression** — a hard-bounced or complaining address gets no marketing;
+4. **the in-app row** (``Notification``, announced as ``notification.created`` on the user's
+   event log in the same transaction) and/or **the queued email** (the dispatch, handed to the
+   worker through the outbox once the transaction commits — work that rolls back sends nothing).
+
+The worker (``deliver``) claims the dispatch with one conditional UPDATE — a second copy of the
+task, a sweep and a resend can't both send it — checks it has not expired (a sign-in code is
+never sent late), renders it (``notifications.rendering``), records it as django-post-office's
+``Email`` and sends it through the kind's sender identity. A failure is logged (post_office
+``Log``) and retried with backoff by the sweep; after the last retry the dispatch is dead until
+staff resend it. Callers hand over primitives only (DESIGN.md: this app imports no domain app).
 """
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from email.mime.image import MIMEImage
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core import mail, signing
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from post_office.models import PRIORITY, STATUS, Email, Log
 
 from core import outbox
-from notifications.rendering import render_email
+from notifications import events
+from notifications import kinds as registry
+from notifications.models import Dispatch, Language, Notification, Preference, Suppression
+from notifications.rendering import RenderedEmail, primitive, render_email
 
 logger = logging.getLogger(__name__)
 
+CLAIM = timedelta(minutes=5)  # a worker that died mid-send frees its dispatch after this
+UNSUBSCRIBE_SALT = "notifications.newsletter.unsubscribe"
 
-def send_email(*, to: str, template: str, context: Mapping[str, Any]) -> None:
-    rendered = render_email(template=template, context=context)
-    message = EmailMultiAlternatives(
-        subject=rendered.subject,
-        body=rendered.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[to],
+
+# --- choosing what to send ------------------------------------------------------------------
+
+
+def channels_for(user_id: int | None, kind: registry.Kind) -> tuple[bool, bool]:
+    """(email, in_app) for the user and kind: their preference row, else the kind's defaults;
+    a mandatory kind is always on."""
+    email, in_app = kind.email_default, kind.in_app_default and kind.in_app
+    if kind.mandatory or user_id is None:
+        return email or kind.mandatory, in_app
+    row = Preference.objects.filter(user_id=user_id, kind=kind.name).first()
+    if row is not None:
+        email, in_app = row.email, row.in_app and kind.in_app
+    return email, in_app
+
+
+def is_suppressed(address: str) -> bool:
+    return Suppression.objects.filter(address=address.lower()).exists()
+
+
+def notify(
+    kind: str,
+    *,
+    key: str,
+    context: Mapping[str, Any],
+    user_id: int | None = None,
+    address: str = "",
+    language: str = Language.ARABIC,
+    expires_at: datetime | None = None,
+    email: bool = True,
+    in_app: bool = True,
+) -> Dispatch | None:
+    """Notify one recipient (a user, an address, or both) once per ``key``; None when ``key``
+    was already used. ``context`` must hold only the kind's declared variables, as primitives.
+    ``email=False`` / ``in_app=False`` narrow the channels for this call."""
+    spec = registry.get(kind)
+    values = primitive(context)
+    undeclared = set(values) - spec.variables
+    if undeclared:
+        raise TypeError(f"{kind} does not declare {', '.join(sorted(undeclared))}")
+    wants_email, wants_in_app = channels_for(user_id, spec)
+    wants_email = wants_email and email and bool(address)
+    wants_in_app = wants_in_app and in_app and user_id is not None
+    skip_reason = ""
+    if wants_email and spec.marketing and is_suppressed(address):
+        wants_email, skip_reason = False, "suppressed"
+    elif not wants_email:
+        skip_reason = "no email" if spec.mandatory or not address else "preference"
+    try:
+        with transaction.atomic():
+            dispatch = Dispatch.objects.create(
+                key=key[:191],
+                kind=kind,
+                user_id=user_id,
+                address=address.lower() if address else "",
+                language=language if language in Language.values else Language.ARABIC,
+                context=values,
+                state=Dispatch.State.QUEUED if wants_email else Dispatch.State.SKIPPED,
+                skip_reason=skip_reason,
+                expires_at=expires_at,
+            )
+    except IntegrityError:
+        logger.info("notification %s already sent", kind, extra={"notification_kind": kind})
+        return None
+    if wants_in_app:
+        assert user_id is not None
+        _in_app(spec, user_id=user_id, language=dispatch.language, context=values)
+    if wants_email:
+        outbox.enqueue("notifications.tasks.deliver_email_task", {"dispatch_id": dispatch.pk})
+    return dispatch
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _in_app(spec: registry.Kind, *, user_id: int, language: str, context: Mapping) -> None:
+    def text(texts: Mapping[str, str]) -> str:
+        template = texts.get(language) or texts.get(Language.ARABIC) or ""
+        return template.format_map(_Blank(context))
+
+    notification = Notification.objects.create(
+        user_id=user_id,
+        kind=spec.name,
+        title=text(spec.title)[:200],
+        body=text(spec.body),
+        link=spec.link.format_map(_Blank(context))[:500],
+        data={k: v for k, v in context.items() if not isinstance(v, list | dict)},
     )
-    message.attach_alternative(rendered.html, "text/html")
-    message.send()
-    logger.info("sent %s email", template, extra={"email_template": template})
+    events.push_to_user(user_id, "notification.created", notification_data(notification))
 
 
-@dataclass(frozen=True)
-class Email:
-    to: str
-    template: str
-    context: Mapping[str, Any]
+def notification_data(notification: Notification) -> dict[str, Any]:
+    return {
+        "id": notification.pk,
+        "kind": notification.kind,
+        "title": notification.title,
+        "body": notification.body,
+        "link": notification.link,
+        "data": notification.data,
+        "read_at": notification.read_at,
+        "created_at": notification.created_at,
+    }
 
 
-def send_email_after_commit(*, to: str, template: str, context: Mapping[str, Any]) -> None:
-    """Queue ``template`` for ``to`` once the current transaction commits.
-
-    ``context`` travels through the broker: JSON-safe values only.
-    """
-    send_emails_after_commit([Email(to=to, template=template, context=context)])
-
-
-def send_emails_after_commit(emails: Sequence[Email]) -> None:
-    """Several at once (a sweep's): one outbox write, one hand-over after commit."""
-    from notifications.tasks import send_email_task
-
-    outbox.enqueue_many(
-        send_email_task,
-        [{"to": e.to, "template": e.template, "context": dict(e.context)} for e in emails],
+def send_email_after_commit(
+    *, to: str, template: str, context: Mapping[str, Any], key: str | None = None
+) -> Dispatch | None:
+    """An email to an address (no account, no in-app row) after commit, once per ``key``."""
+    return notify(
+        template,
+        key=key or f"{template}:{signing.get_random_string(24)}",
+        context=context,
+        address=to,
+        in_app=False,
     )
+
+
+# --- sender identities ------------------------------------------------------------------------
+
+
+def identity(name: str) -> Mapping[str, Any]:
+    identities = settings.NOTIFICATION_IDENTITIES
+    return identities.get(name) or identities["no-reply"]
+
+
+_connections = threading.local()
+
+
+def connection_for(name: str) -> Any:
+    """A mail connection with this identity's own credentials — built from the identity's
+    options, never by changing global settings, so two identities sending at once (threads of
+    one worker) never swap credentials. One per identity per thread."""
+    cache = getattr(_connections, "by_identity", None)
+    if cache is None:
+        cache = _connections.by_identity = {}
+    if name not in cache:
+        options = dict(identity(name).get("options") or {})
+        backend = options.pop("backend", None) or settings.EMAIL_BACKEND
+        cache[name] = mail.get_connection(backend=backend, fail_silently=False, **options)
+    return cache[name]
+
+
+def forget_connections() -> None:
+    for connection in getattr(_connections, "by_identity", {}).values():
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection: nothing to do
+            logger.debug("closing a mail connection failed", exc_info=True)
+    _connections.by_identity = {}
+
+
+# --- delivering -------------------------------------------------------------------------------
+
+
+def retry_delays() -> list[timedelta]:
+    return [timedelta(seconds=s) for s in settings.EMAIL_RETRY_DELAYS]
+
+
+def unsubscribe_token(address: str, campaign_id: int | None = None) -> str:
+    return signing.dumps({"a": address.lower(), "c": campaign_id}, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_url(token: str) -> str:
+    return f"{settings.PUBLIC_URL}/api/newsletter/unsubscribe/?token={token}"
+
+
+def _claim(dispatch_id: int, now: datetime) -> bool:
+    due = Q(state=Dispatch.State.QUEUED) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    stale = Q(state=Dispatch.State.SENDING, claimed_until__lt=now)
+    return bool(
+        Dispatch.objects.filter(due | stale, pk=dispatch_id).update(
+            state=Dispatch.State.SENDING, claimed_until=now + CLAIM
+        )
+    )
+
+
+_PRIORITY = {"now": PRIORITY.now, "high": PRIORITY.high, "medium": PRIORITY.medium,
+             "low": PRIORITY.low}  # fmt: skip
+
+
+def _record(dispatch: Dispatch, spec: registry.Kind) -> RenderedEmail:
+    """Render the dispatch and store it as its post_office Email (first attempt only)."""
+    context = dict(dispatch.context)
+    headers: dict[str, str] = {}
+    if spec.marketing:
+        token = unsubscribe_token(dispatch.address, dispatch.campaign_id)
+        url = unsubscribe_url(token)
+        context["unsubscribe_url"] = url
+        # RFC 8058: a one-click POST to this URL unsubscribes, without signing in.
+        headers["List-Unsubscribe"] = f"<{url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    rendered = render_email(
+        template=dispatch.kind,
+        context=context,
+        language=dispatch.language,
+        stored=dispatch.template,
+    )
+    sender = identity(spec.identity)
+    if dispatch.email_id is None:
+        dispatch.email = Email.objects.create(
+            from_email=sender["from_email"],
+            to=[dispatch.address],
+            subject=rendered.subject[:989],
+            message=rendered.text,
+            html_message=rendered.html,
+            status=STATUS.queued,
+            priority=_PRIORITY[spec.priority],
+            headers=headers or None,
+            expires_at=dispatch.expires_at,
+            backend_alias=spec.identity,
+            number_of_retries=0,
+        )
+        if rendered.template_id and dispatch.template_id is None:
+            dispatch.template_id = rendered.template_id
+        Dispatch.objects.filter(pk=dispatch.pk).update(
+            email=dispatch.email, template_id=dispatch.template_id
+        )
+    return rendered
+
+
+def compose(email: Email, rendered: RenderedEmail) -> mail.EmailMultiAlternatives:
+    """The message as sent: text and HTML parts, ``cid:`` images inline, attachments."""
+    message = mail.EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.message,
+        from_email=email.from_email,
+        to=list(email.to),
+        headers=dict(email.headers or {}),
+    )
+    message.attach_alternative(email.html_message, "text/html")
+    for image in rendered.images:
+        with image.file.open("rb") as handle:
+            part = MIMEImage(handle.read(), _subtype=image.content_type.split("/")[-1])
+        part.add_header("Content-ID", f"<{image.name}>")
+        part.add_header("Content-Disposition", "inline", filename=image.name)
+        message.attach(part)
+    for attachment in rendered.attachments:
+        with attachment.file.open("rb") as handle:
+            message.attach(attachment.name, handle.read(), attachment.content_type)
+    if rendered.images and not rendered.attachments:
+        message.mixed_subtype = "related"  # images shown in place, not listed as files
+    return message
+
+
+def deliver(dispatch_id: int, *, now: datetime | None = None) -> str:
+    """Send one queued dispatch if it is due and nobody else holds it. Returns its new state
+    (or ``"busy"`` when it wasn't this call's to send)."""
+    now = now or timezone.now()
+    if not _claim(dispatch_id, now):
+        return "busy"
+    dispatch = Dispatch.objects.select_related("email", "template").get(pk=dispatch_id)
+    if dispatch.expires_at is not None and dispatch.expires_at <= now:
+        Dispatch.objects.filter(pk=dispatch.pk).update(state=Dispatch.State.EXPIRED)
+        if dispatch.email_id:
+            Email.objects.filter(pk=dispatch.email_id).update(status=STATUS.failed)
+        _forget_secret(dispatch)
+        logger.info("notification %s expired unsent", dispatch.kind)
+        return Dispatch.State.EXPIRED
+    spec = registry.get(dispatch.kind)
+    attempts = dispatch.attempts + 1
+    try:
+        rendered = _record(dispatch, spec)
+    except Exception as exc:  # a template that can't render won't render on a retry either
+        logger.exception("notification %s could not be rendered", dispatch.kind)
+        Dispatch.objects.filter(pk=dispatch.pk).update(
+            state=Dispatch.State.DEAD, attempts=attempts, skip_reason=type(exc).__name__[:32]
+        )
+        return Dispatch.State.DEAD
+    assert dispatch.email is not None
+    message = compose(dispatch.email, rendered)
+    try:
+        connection_for(spec.identity).send_messages([message])
+    except Exception as exc:  # noqa: BLE001 - every provider error is logged and retried
+        return _failed(dispatch, attempts=attempts, error=exc, now=now)
+    status = getattr(message, "anymail_status", None)
+    esp_id = (getattr(status, "message_id", None) or "") if status else ""
+    Email.objects.filter(pk=dispatch.email_id).update(
+        status=STATUS.sent, number_of_retries=attempts - 1
+    )
+    Log.objects.create(email_id=dispatch.email_id, status=STATUS.sent, message="")
+    Dispatch.objects.filter(pk=dispatch.pk).update(
+        state=Dispatch.State.SENT, attempts=attempts, sent_at=now, esp_message_id=str(esp_id)[:255]
+    )
+    _forget_secret(dispatch)
+    logger.info("sent %s email", dispatch.kind, extra={"notification_kind": dispatch.kind})
+    return Dispatch.State.SENT
+
+
+def _forget_secret(dispatch: Dispatch) -> None:
+    """A secret kind's content is needed until it is sent or expires, never after."""
+    if not registry.get(dispatch.kind).secret:
+        return
+    Dispatch.objects.filter(pk=dispatch.pk).update(context={})
+    if dispatch.email_id:
+        Email.objects.filter(pk=dispatch.email_id).update(
+            message="[wiped: one-time code]", html_message=""
+        )
+
+
+def _failed(dispatch: Dispatch, *, attempts: int, error: Exception, now: datetime) -> str:
+    delays = retry_delays()
+    Log.objects.create(
+        email_id=dispatch.email_id,
+        status=STATUS.failed,
+        message=str(error)[:2000],
+        exception_type=type(error).__name__,
+    )
+    forget_connections()  # the next attempt opens a fresh connection
+    if attempts <= len(delays):
+        retry_at = now + delays[attempts - 1]
+        Email.objects.filter(pk=dispatch.email_id).update(
+            status=STATUS.requeued, number_of_retries=attempts, scheduled_time=retry_at
+        )
+        Dispatch.objects.filter(pk=dispatch.pk).update(
+            state=Dispatch.State.QUEUED, attempts=attempts, next_attempt_at=retry_at
+        )
+        logger.warning(
+            "sending %s failed (%s); retry %d at %s",
+            dispatch.kind, type(error).__name__, attempts, f"{retry_at:%H:%M:%S}",
+        )  # fmt: skip
+        return Dispatch.State.QUEUED
+    Email.objects.filter(pk=dispatch.email_id).update(
+        status=STATUS.failed, number_of_retries=attempts
+    )
+    Dispatch.objects.filter(pk=dispatch.pk).update(state=Dispatch.State.DEAD, attempts=attempts)
+    _forget_secret(dispatch)
+    logger.error("sending %s failed %d times: dead-lettered", dispatch.kind, attempts)
+    return Dispatch.State.DEAD
+
+
+def due_dispatches(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Queued dispatches whose time has come (retries, lost task messages), most urgent first."""
+    now = now or timezone.now()
+    settle = now - timedelta(seconds=settings.EMAIL_SWEEP_GRACE_SECONDS)
+    due = Q(state=Dispatch.State.QUEUED) & (
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lte=settle)
+    )
+    stale = Q(state=Dispatch.State.SENDING, claimed_until__lt=now)
+    return list(
+        Dispatch.objects.filter(due | stale)
+        .order_by("-email__priority", "next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def send_due(*, now: datetime | None = None) -> int:
+    sent = 0
+    for dispatch_id in due_dispatches(now=now):
+        sent += deliver(dispatch_id, now=now) == Dispatch.State.SENT
+    return sent
+
+
+def resend(dispatch_ids: Iterable[int]) -> int:
+    """Staff's resend of dead-lettered dispatches: queued again, from the first attempt. (Not
+    expired ones: what expired — a code — must not arrive late.)"""
+    ids = list(
+        Dispatch.objects.filter(pk__in=list(dispatch_ids), state=Dispatch.State.DEAD)
+        .exclude(address="")
+        .values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        Dispatch.objects.filter(pk__in=ids).update(
+            state=Dispatch.State.QUEUED, attempts=0, next_attempt_at=None, skip_reason=""
+        )
+        outbox.enqueue_many(
+            "notifications.tasks.deliver_email_task", [{"dispatch_id": i} for i in ids]
+        )
+    return len(ids)

@@ -6,4 +6,4 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        from orders import checks  # noqa: F401 - registers the system checks
+        from orders import checks, kinds  # noqa: F401 - system checks, notification kinds

@@ -8,7 +8,7 @@ class PaymentsConfig(AppConfig):
     def ready(self) -> None:
         # A cancelled paid order is refunded by this app; orders can't import it (DESIGN.md).
         from orders.services import aftersale
-        from payments import checks  # noqa: F401 - registers the system checks
+        from payments import checks, kinds  # noqa: F401 - system checks, notification kinds
         from payments.services import refunds
 
         aftersale.register_paid_order_cancelled(refunds.refund_cancelled_order)

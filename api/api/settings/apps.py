@@ -35,5 +35,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "rest_framework_simplejwt.token_blacklist",
     "phonenumber_field",
+    "post_office",
+    "anymail",
     *PROJECT_APPS,
 ]

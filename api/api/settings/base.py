@@ -84,6 +84,9 @@ REST_FRAMEWORK = {
         "code_verify": env("THROTTLE_CODE_VERIFY_RATE", default="30/min"),
         # Per email address, whoever asks.
         "code_request_email": env("THROTTLE_CODE_REQUEST_EMAIL_RATE", default="5/hour"),
+        # Newsletter sign-ups: per client IP, and per address (confirmation emails to it).
+        "newsletter": env("THROTTLE_NEWSLETTER_RATE", default="10/hour"),
+        "newsletter_email": env("THROTTLE_NEWSLETTER_EMAIL_RATE", default="3/hour"),
     },
     # Proxies in front of the app whose X-Forwarded-For can be trusted. 0: the client address
     # is the socket's, so a client can't pick its own IP for the throttles.

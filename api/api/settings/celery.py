@@ -80,6 +80,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     # Search: the index feed's safety net (a lost kick), drift repair, suggestions, the log.
+    # Email: retries whose backoff is over and dispatches whose task message was lost; campaigns.
+    "send-due-email": {"task": "notifications.tasks.send_due_email_task", "schedule": 30.0},
+    "run-campaigns": {"task": "notifications.tasks.run_campaigns_task", "schedule": 30.0},
     "search-drain": {"task": "search.tasks.drain_index_feed_task", "schedule": 30.0},
     "search-reconcile": {"task": "search.tasks.reconcile_index_task", "schedule": 600.0},
     "search-popular-queries": {

@@ -27,7 +27,7 @@ from carts import services as cart_services
 from core import outbox
 from core.money import MAX_TOTAL
 from notifications.events import push_to_user
-from notifications.services import send_email_after_commit
+from accounts.services import notify_user
 from orders import limits
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks
@@ -222,10 +222,12 @@ def _after_placed(checkout: Checkout, orders: list[Order], store_names: dict[int
         {"id": checkout.pk, "total": checkout.total, "payment_deadline": deadline},
     )
     buyer = checkout.buyer
-    send_email_after_commit(
-        to=buyer.email,
-        template="order_placed",
+    notify_user(
+        buyer,
+        "order_placed",
+        key=f"order_placed:{checkout.pk}",
         context={
+            "checkout_id": checkout.pk,
             "first_name": buyer.first_name,
             "minutes": settings.PAYMENT_WINDOW_MINUTES,
             "deadline": deadline.strftime("%Y-%m-%d %H:%M"),

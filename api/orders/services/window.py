@@ -17,10 +17,9 @@ from accounts.models import User
 from core.bulk import insert_rows
 from core.exceptions import Conflict
 from notifications.events import push_many, push_to_user
-from notifications.services import send_emails_after_commit
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks
-from orders.services.notify import email_order_status, order_status_email
+from orders.services.notify import email_order_status
 from products.models import Reservation
 from products.services import stock
 
@@ -125,14 +124,8 @@ def expire_due_checkouts() -> int:
             for checkout_id, buyer_id in sorted(due, key=lambda row: (row[1], row[0]))
         )
         expired_ids = [pk for pk, _ in orders]
-        send_emails_after_commit(
-            [
-                order_status_email(order=order)
-                for order in Order.objects.filter(pk__in=expired_ids).select_related(
-                    "store", "buyer"
-                )
-            ]
-        )
+        for order in Order.objects.filter(pk__in=expired_ids).select_related("store", "buyer"):
+            email_order_status(order=order)
     logger.info("expired due checkouts", extra={"count": len(due)})
     return len(due)
 

@@ -1,9 +1,10 @@
-"""What the payer hears about a payment: an email and a WebSocket event, both after commit."""
+"""What the payer hears about a payment: a WebSocket event, and a notification (email and
+in-app, once per payment outcome), all after commit."""
 
 from decimal import Decimal
 
 from notifications.events import push_to_user
-from notifications.services import send_email_after_commit
+from accounts.services import notify_user
 from payments.models import Payment
 
 
@@ -20,9 +21,10 @@ def _event_data(payment: Payment) -> dict:
 
 def payment_succeeded(payment: Payment) -> None:
     push_to_user(payment.payer_id, "payment.succeeded", _event_data(payment))
-    send_email_after_commit(
-        to=payment.payer.email,
-        template="payment_succeeded",
+    notify_user(
+        payment.payer,
+        "payment_succeeded",
+        key=f"payment_succeeded:{payment.pk}",
         context={
             "first_name": payment.payer.first_name,
             "amount": str(payment.amount),
@@ -36,9 +38,10 @@ def payment_succeeded(payment: Payment) -> None:
 def payment_failed(payment: Payment, *, reason: str, email: bool) -> None:
     push_to_user(payment.payer_id, "payment.failed", {**_event_data(payment), "reason": reason})
     if email:
-        send_email_after_commit(
-            to=payment.payer.email,
-            template="payment_failed",
+        notify_user(
+            payment.payer,
+            "payment_failed",
+            key=f"payment_failed:{payment.pk}:{'final' if payment.status == Payment.Status.FAILED else 'first'}",
             context={
                 "first_name": payment.payer.first_name,
                 "amount": str(payment.amount),
@@ -49,10 +52,13 @@ def payment_failed(payment: Payment, *, reason: str, email: bool) -> None:
         )
 
 
-def payment_refunded(payment: Payment, *, amount: Decimal, reason: str, kind: str) -> None:
-    send_email_after_commit(
-        to=payment.payer.email,
-        template="payment_refunded",
+def payment_refunded(
+    payment: Payment, *, refund_id: int, amount: Decimal, reason: str, kind: str
+) -> None:
+    notify_user(
+        payment.payer,
+        "payment_refunded",
+        key=f"payment_refunded:{refund_id}",
         context={
             "first_name": payment.payer.first_name,
             "amount": str(amount),

@@ -288,8 +288,8 @@ def process_refund(*, refund_id: int) -> Refund:
                 aftersale.mark_order_refunded(
                     order=order, actor=refund.requested_by, note=refund.reason
                 )
-        notify.payment_refunded(payment, amount=refund.amount, reason=refund.reason,
-                                kind=refund.kind)  # fmt: skip
+        notify.payment_refunded(payment, refund_id=refund.pk, amount=refund.amount,
+                                reason=refund.reason, kind=refund.kind)  # fmt: skip
     logger.info("refund succeeded", extra={"refund_id": refund.pk, "payment_id": payment.pk})
     return refund
 

@@ -1,0 +1,1 @@
+"""Admin pages for this part of notifications (imported by notifications.admin)."""

@@ -1,0 +1,1 @@
+"""Email providers' delivery, bounce and complaint reports (placeholder until written)."""
