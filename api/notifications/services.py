@@ -31,6 +31,7 @@ from django.core import mail, signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import get_random_string
 from post_office.models import PRIORITY, STATUS, Email, Log
 
 from core import outbox
@@ -112,8 +113,15 @@ def notify(
         assert user_id is not None
         _in_app(spec, user_id=user_id, language=dispatch.language, context=values)
     if wants_email:
-        outbox.enqueue("notifications.tasks.deliver_email_task", {"dispatch_id": dispatch.pk})
+        _queue([dispatch.pk])
     return dispatch
+
+
+def _queue(dispatch_ids: list[int]) -> None:
+    """Hand the dispatches to the worker once the current transaction commits."""
+    from notifications.tasks import deliver_email_task  # tasks import this module
+
+    outbox.enqueue_many(deliver_email_task, [{"dispatch_id": i} for i in dispatch_ids])
 
 
 class _Blank(dict):
@@ -156,7 +164,7 @@ def send_email_after_commit(
     """An email to an address (no account, no in-app row) after commit, once per ``key``."""
     return notify(
         template,
-        key=key or f"{template}:{signing.get_random_string(24)}",
+        key=key or f"{template}:{get_random_string(24)}",
         context=context,
         address=to,
         in_app=False,
@@ -412,7 +420,5 @@ def resend(dispatch_ids: Iterable[int]) -> int:
         Dispatch.objects.filter(pk__in=ids).update(
             state=Dispatch.State.QUEUED, attempts=0, next_attempt_at=None, skip_reason=""
         )
-        outbox.enqueue_many(
-            "notifications.tasks.deliver_email_task", [{"dispatch_id": i} for i in ids]
-        )
+        _queue(ids)
     return len(ids)

@@ -18,7 +18,7 @@ def test_register_verify_login_refresh_logout(api_client: APIClient):
     assert user["is_email_verified"] is False
     assert user["phone_number"] == "+249912345678"  # Sudan by default, E.164 out
     assert set(user) == {
-        "id", "email", "first_name", "last_name", "account_type", "phone_number",
+        "id", "email", "first_name", "last_name", "account_type", "language", "phone_number",
         "whatsapp_number", "avatar", "is_email_verified", "date_joined", "stores",
     }  # fmt: skip
     # The code email, in text and HTML.

@@ -41,6 +41,6 @@ def test_the_account_flows_log_no_secrets(api_client: APIClient, log_output, goo
 
     assert len(mail.outbox) >= 4
     logged = log_output.getvalue()
-    assert "send_email_task" in logged, "the flows' task logs were not captured"
+    assert "deliver_email_task" in logged, "the flows' task logs were not captured"
     for secret in secrets:
         assert secret not in logged

@@ -17,8 +17,9 @@ from rest_framework.test import APIClient
 from authentication.tests.conftest import PASSWORD
 from core import outbox
 from core.models import OutboxMessage
+from notifications.models import Dispatch
 from notifications.services import send_email_after_commit
-from notifications.tasks import send_email_task
+from notifications.tasks import deliver_email_task, send_email_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,10 +28,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def broker_down(monkeypatch):
     """Every hand-over is refused as a stopped broker refuses it, until ``.up()``."""
     refused: list[str] = []
-    original = send_email_task.apply_async
+    original = deliver_email_task.apply_async
 
     def refuse(*args, **kwargs):
-        refused.append(kwargs.get("kwargs", {}).get("template", ""))
+        dispatch = Dispatch.objects.get(pk=kwargs.get("kwargs", {}).get("dispatch_id"))
+        refused.append(dispatch.kind)
         raise BrokerDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     class Broker:
@@ -38,10 +40,10 @@ def broker_down(monkeypatch):
 
         @staticmethod
         def up() -> None:
-            monkeypatch.setattr(send_email_task, "apply_async", original)
+            monkeypatch.setattr(deliver_email_task, "apply_async", original)
 
     monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
-    monkeypatch.setattr(send_email_task, "apply_async", refuse)
+    monkeypatch.setattr(deliver_email_task, "apply_async", refuse)
     monkeypatch.setattr("django.conf.settings.CELERY_TASK_ALWAYS_EAGER", False)
     return Broker
 
