@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import kinds  # noqa: F401 - registers its notification kinds
+        # Registers its notification kinds and segment fields.
+        from accounts import kinds, segments  # noqa: F401

@@ -6,7 +6,9 @@ register(
     Kind(
         name="chat_unread",
         category="chat",
-        variables=frozenset({"first_name", "conversation_id", "sender", "about", "count", "messages"}),
+        variables=frozenset(
+            {"first_name", "conversation_id", "sender", "about", "count", "messages"}
+        ),
         description="Messages unread for a while, their recipient not connected.",
         identity="support",
         title={"en": "{count} new messages from {sender}", "ar": "{count} رسائل جديدة من {sender}"},

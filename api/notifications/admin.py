@@ -16,4 +16,5 @@ class UserEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("user",)
     date_hierarchy = "created_at"
 
+
 from notifications import admin_campaigns, admin_newsletter, admin_tracking  # noqa: E402,F401

@@ -180,6 +180,8 @@ class Dispatch(models.Model):
         Campaign, null=True, blank=True, on_delete=models.CASCADE, related_name="dispatches"
     )
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    # post_office's scale (low 0 … now 3): the sweep sends the most urgent first.
+    priority = models.PositiveSmallIntegerField(default=1)
     skip_reason = models.CharField(max_length=32, blank=True)
     email = models.OneToOneField(
         "post_office.Email", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -229,13 +229,16 @@ def right_to_left(html: str) -> str:
         return f'<div dir="rtl" lang="ar">{html}</div>'
     if "dir=" in match.group(1).lower():
         return html
-    return html[: match.start()] + f'<html dir="rtl" lang="ar"{match.group(1)}>' + html[match.end() :]
+    return (
+        html[: match.start()] + f'<html dir="rtl" lang="ar"{match.group(1)}>' + html[match.end() :]
+    )
 
 
 def text_from_html(html: str) -> str:
     converter = html2text.HTML2Text(bodywidth=0)
     converter.ignore_images = True
     converter.ignore_emphasis = True
+    converter.ignore_tables = True
     return converter.handle(html).strip() + "\n"
 
 

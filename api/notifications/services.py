@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 CLAIM = timedelta(minutes=5)  # a worker that died mid-send frees its dispatch after this
 UNSUBSCRIBE_SALT = "notifications.newsletter.unsubscribe"
+_PRIORITY = {"now": PRIORITY.now, "high": PRIORITY.high, "medium": PRIORITY.medium,
+             "low": PRIORITY.low}  # fmt: skip
 
 
 # --- choosing what to send ------------------------------------------------------------------
@@ -76,10 +78,12 @@ def notify(
     expires_at: datetime | None = None,
     email: bool = True,
     in_app: bool = True,
+    template_id: int | None = None,
 ) -> Dispatch | None:
     """Notify one recipient (a user, an address, or both) once per ``key``; None when ``key``
     was already used. ``context`` must hold only the kind's declared variables, as primitives.
-    ``email=False`` / ``in_app=False`` narrow the channels for this call."""
+    ``email=False`` / ``in_app=False`` narrow the channels for this call; ``template_id`` sends
+    that stored template of the kind instead of the one the language picks."""
     spec = registry.get(kind)
     values = primitive(context)
     undeclared = set(values) - spec.variables
@@ -105,6 +109,8 @@ def notify(
                 state=Dispatch.State.QUEUED if wants_email else Dispatch.State.SKIPPED,
                 skip_reason=skip_reason,
                 expires_at=expires_at,
+                template_id=template_id,
+                priority=_PRIORITY[spec.priority],
             )
     except IntegrityError:
         logger.info("notification %s already sent", kind, extra={"notification_kind": kind})
@@ -185,22 +191,24 @@ _connections = threading.local()
 def connection_for(name: str) -> Any:
     """A mail connection with this identity's own credentials — built from the identity's
     options, never by changing global settings, so two identities sending at once (threads of
-    one worker) never swap credentials. One per identity per thread."""
+    one worker) never swap credentials. One per identity and configuration per thread (the
+    backends open and close their server connection per batch themselves)."""
     cache = getattr(_connections, "by_identity", None)
     if cache is None:
         cache = _connections.by_identity = {}
-    if name not in cache:
-        options = dict(identity(name).get("options") or {})
-        backend = options.pop("backend", None) or settings.EMAIL_BACKEND
-        cache[name] = mail.get_connection(backend=backend, fail_silently=False, **options)
-    return cache[name]
+    options = dict(identity(name).get("options") or {})
+    backend = options.pop("backend", None) or settings.EMAIL_BACKEND
+    key = (name, backend, repr(sorted(options.items())))
+    if key not in cache:
+        cache[key] = mail.get_connection(backend=backend, fail_silently=False, **options)
+    return cache[key]
 
 
 def forget_connections() -> None:
     for connection in getattr(_connections, "by_identity", {}).values():
         try:
             connection.close()
-        except Exception:  # noqa: BLE001 - closing a dead connection: nothing to do
+        except Exception:
             logger.debug("closing a mail connection failed", exc_info=True)
     _connections.by_identity = {}
 
@@ -232,10 +240,6 @@ def _claim(dispatch_id: int, now: datetime) -> bool:
     )
 
 
-_PRIORITY = {"now": PRIORITY.now, "high": PRIORITY.high, "medium": PRIORITY.medium,
-             "low": PRIORITY.low}  # fmt: skip
-
-
 def _record(dispatch: Dispatch, spec: registry.Kind) -> RenderedEmail:
     """Render the dispatch and store it as its post_office Email (first attempt only)."""
     context = dict(dispatch.context)
@@ -262,7 +266,7 @@ def _record(dispatch: Dispatch, spec: registry.Kind) -> RenderedEmail:
             message=rendered.text,
             html_message=rendered.html,
             status=STATUS.queued,
-            priority=_PRIORITY[spec.priority],
+            priority=dispatch.priority,
             headers=headers or None,
             expires_at=dispatch.expires_at,
             backend_alias=spec.identity,
@@ -328,7 +332,7 @@ def deliver(dispatch_id: int, *, now: datetime | None = None) -> str:
     message = compose(dispatch.email, rendered)
     try:
         connection_for(spec.identity).send_messages([message])
-    except Exception as exc:  # noqa: BLE001 - every provider error is logged and retried
+    except Exception as exc:
         return _failed(dispatch, attempts=attempts, error=exc, now=now)
     status = getattr(message, "anymail_status", None)
     esp_id = (getattr(status, "message_id", None) or "") if status else ""
@@ -396,7 +400,7 @@ def due_dispatches(*, now: datetime | None = None, limit: int = 500) -> list[int
     stale = Q(state=Dispatch.State.SENDING, claimed_until__lt=now)
     return list(
         Dispatch.objects.filter(due | stale)
-        .order_by("-email__priority", "next_attempt_at", "id")
+        .order_by("-priority", "next_attempt_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
 

@@ -6,4 +6,5 @@ class OrdersConfig(AppConfig):
     verbose_name = "Orders"
 
     def ready(self) -> None:
-        from orders import checks, kinds  # noqa: F401 - system checks, notification kinds
+        # System checks, notification kinds, segment fields.
+        from orders import checks, kinds, segments  # noqa: F401

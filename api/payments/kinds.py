@@ -9,7 +9,10 @@ register(
         variables=frozenset({"first_name", "amount", "currency", "checkout_id", "gateway"}),
         description="A payment was received.",
         priority="high",
-        title={"en": "Payment received: {amount} {currency}", "ar": "تم استلام الدفع: {amount} {currency}"},
+        title={
+            "en": "Payment received: {amount} {currency}",
+            "ar": "تم استلام الدفع: {amount} {currency}",
+        },
         body={"en": "Your orders are confirmed.", "ar": "تم تأكيد طلباتك."},
         link="/checkouts/{checkout_id}",
     ),
@@ -23,7 +26,10 @@ register(
             "en": "Your payment of {amount} {currency} did not go through",
             "ar": "لم يتم الدفع بمبلغ {amount} {currency}",
         },
-        body={"en": "Try again before {deadline} UTC.", "ar": "حاول مرة أخرى قبل {deadline} بتوقيت UTC."},
+        body={
+            "en": "Try again before {deadline} UTC.",
+            "ar": "حاول مرة أخرى قبل {deadline} بتوقيت UTC.",
+        },
     ),
     Kind(
         name="payment_refunded",

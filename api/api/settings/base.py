@@ -116,6 +116,8 @@ SPECTACULAR_SETTINGS = {
         "PaymentStatusEnum": "payments.models.Payment.Status",
         "RefundStatusEnum": "payments.models.Refund.Status",
         "PaymentGatewayEnum": "payments.models.Gateway",
+        "LanguageEnum": "notifications.models.Language",
+        "AssetKindEnum": "notifications.models.Asset.Kind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -22,12 +22,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import notify_user
 from carts import selectors as cart_selectors
 from carts import services as cart_services
 from core import outbox
 from core.money import MAX_TOTAL
 from notifications.events import push_to_user
-from accounts.services import notify_user
 from orders import limits
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks

@@ -3,8 +3,8 @@ in-app, once per payment outcome), all after commit."""
 
 from decimal import Decimal
 
-from notifications.events import push_to_user
 from accounts.services import notify_user
+from notifications.events import push_to_user
 from payments.models import Payment
 
 
@@ -38,10 +38,11 @@ def payment_succeeded(payment: Payment) -> None:
 def payment_failed(payment: Payment, *, reason: str, email: bool) -> None:
     push_to_user(payment.payer_id, "payment.failed", {**_event_data(payment), "reason": reason})
     if email:
+        final = payment.status == Payment.Status.FAILED
         notify_user(
             payment.payer,
             "payment_failed",
-            key=f"payment_failed:{payment.pk}:{'final' if payment.status == Payment.Status.FAILED else 'first'}",
+            key=f"payment_failed:{payment.pk}:{'final' if final else 'first'}",
             context={
                 "first_name": payment.payer.first_name,
                 "amount": str(payment.amount),
