@@ -16,10 +16,7 @@ class SubscriberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     Deleting stays possible for erasure requests; note it also forgets an opt-out."""
 
     allow_delete = True
-    list_display = (
-        "address", "status", "language", "user", "created_at", "confirmed_at", "unsubscribed_at",
-        "unsubscribed_from",
-    )  # fmt: skip
+    list_display = ("address", "status", "language", "confirmed_at", "unsubscribed_at")
     list_filter = ("status", "language")
     search_fields = ("address",)
     list_select_related = ("user", "unsubscribed_from")

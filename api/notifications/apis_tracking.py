@@ -18,8 +18,8 @@ turns the provider's payload into events on anymail's ``tracking`` signal, which
   ``check --deploy`` warns when mail goes through a provider whose calls would be refused;
 * **answers**: 200 with an empty body, what providers expect; errors in the API's shape in every
   mode (anymail's own would be Django's HTML debug page with DEBUG on): 400 ``invalid_signature``,
-  400 ``invalid`` for a body anymail can't read, 405, 413; an unknown provider is the ``/api/``
-  catch-all's 404. No CSRF (anymail's views are exempt; so is the guard), no session, no
+  400 ``invalid`` for a body anymail can't read, 405, 413, 404 ``not_found`` for a provider not
+  received here. No CSRF (anymail's views are exempt; so is the guard), no session, no
   throttle: a provider retries what isn't 2xx.
 
 These are plain Django views, not DRF ones, so the OpenAPI document doesn't list them.
@@ -169,7 +169,18 @@ def _endpoint(name: str, view_class: type[AnymailCoreWebhookView]) -> Callable[.
     return endpoint
 
 
+@csrf_exempt
+@login_not_required
+def unknown_provider(request: HttpRequest, provider: str) -> HttpResponse:
+    """A provider not received here: the API's 404 — not a CSRF 403, which is what the
+    ``/api/`` catch-all would answer a provider's cookieless POST."""
+    return _error(404, "not_found", "Not found.")
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
-    path(f"{name}/tracking/", _endpoint(name, view_class), name=f"esp-tracking-{name}")
-    for name, view_class in VIEWS.items()
+    *(
+        path(f"{name}/tracking/", _endpoint(name, view_class), name=f"esp-tracking-{name}")
+        for name, view_class in VIEWS.items()
+    ),
+    path("<str:provider>/tracking/", unknown_provider),
 ]

@@ -197,6 +197,7 @@ class Dispatch(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        verbose_name_plural = "dispatches"
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="dispatch_due"),
             models.Index(fields=["campaign", "state"], name="dispatch_campaign_state"),

@@ -272,7 +272,12 @@ def record_tracking_event(*, provider: str, event: Any) -> TrackingEvent | None:
 
 def _advance_dispatch(message_id: str, status: str) -> Dispatch | None:
     ids = _message_ids(message_id)
-    dispatch = Dispatch.objects.filter(esp_message_id__in=ids).order_by("pk").first()
+    dispatch = (
+        Dispatch.objects.filter(esp_message_id__in=ids)
+        .only("pk", "campaign")
+        .order_by("pk")
+        .first()
+    )
     rank = STATUS_RANK.get(status)
     if dispatch is None or rank is None:
         return dispatch

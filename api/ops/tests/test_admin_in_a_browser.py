@@ -3,6 +3,7 @@ columns (no horizontal scroll hiding totals and statuses), read-only pages offer
 button, and names read right. Screenshots land in var/screenshots/admin-*.png."""
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import ActivityLog, User
 from accounts.services import record_activity
@@ -13,6 +14,8 @@ from core.tests.browser import SCREENSHOTS, chromium_page, needs_chromium
 from orders.tests.factories import paid_checkout, place_checkout
 from payments.tests.factories import open_payment
 from products.tests.factories import make_product
+from notifications.models import Campaign, Subscriber, Suppression, Template, TrackingEvent
+from notifications.seeds import seed as seed_email_templates
 from search.models import SearchQuery, SynonymGroup
 from stores.tests.factories import StoreFactory
 
@@ -30,6 +33,15 @@ CHANGE_LISTS = [
     "accounts/activitylog",
     "stores/store",
     "notifications/userevent",
+    "notifications/notification",
+    "notifications/template",
+    "notifications/asset",
+    "notifications/dispatch",
+    "post_office/email",
+    "notifications/subscriber",
+    "notifications/suppression",
+    "notifications/trackingevent",
+    "notifications/campaign",
     "authentication/externalidentity",
     "search/searchquery",
     "search/synonymgroup",
@@ -58,6 +70,13 @@ def staff_browser(live_server, settings):
     for text, found in (("صندل جلد", 3), ("sandals", 3), ("markoub snake skin", 0)):
         SearchQuery.objects.create(text=text, results=found, backend="database", latency_ms=12)
     SynonymGroup.objects.create(words="جوال, موبايل, هاتف")
+    seed_email_templates()
+    Subscriber.objects.create(address=buyer.email, user=buyer, status="subscribed")
+    Suppression.objects.create(address="gone@example.com", reason="bounced", detail="550 5.1.1")
+    TrackingEvent.objects.create(provider="mailgun", event_id="mg-1", event_type="delivered",
+                                 recipient=buyer.email, message_id="<20261130.1@mg.example>")  # fmt: skip
+    Campaign.objects.create(name="Ramadan offers", scheduled_at=timezone.now(),
+                            template=Template.objects.get(name="newsletter.ar"))  # fmt: skip
     talk, _ = chat_services.start_conversation(
         buyer=buyer, store=store, message="هل المقاس 42 متوفر؟"
     )
