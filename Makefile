@@ -73,6 +73,7 @@ run superuser: export DEBUG ?= true
 run: install-dev
 	@if [ -n "$${DB_NAME:-}" ] || [[ "$${DATABASE_URL:-}" == mysql* ]]; then $(MAKE) --no-print-directory install-services; fi
 	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_email_templates
 	@if ($(MANAGE) help demo_data) >/dev/null 2>&1; then $(MANAGE) demo_data --if-empty; fi
 	@# The search index catches up with a catalogue made before it existed (quick when it has).
 	$(MANAGE) search_reindex

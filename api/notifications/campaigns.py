@@ -22,17 +22,22 @@ only a campaign run unparks them, a batch at a time, which is how pause and the 
 Users who qualify later (a new subscriber with a higher id) are picked up while the cursor has
 not passed them.
 
-**Sending.** A run sends at most ``rate_per_minute`` less what the campaign sent in the last
-minute (and has in flight), and at most CAMPAIGN_BATCH_SIZE: no 60-second window holds more than
-``rate_per_minute`` sends, whenever the beat fires, however late it is and however many runs
-overlap (they all pick the lowest waiting ids, so they compete for the same rows). Each dispatch
-goes through ``services.deliver``, which claims it with a conditional UPDATE (a second run, the
-general sweep or a resend can't send it again), renders it for its recipient and records it; the
-batch shares one open connection. A delivery that fails is retried by ``deliver``'s backoff; a
-worker killed mid-send leaves at most the dispatch it held ``sending``, which is taken again
-once its claim lapses (``services.CLAIM``). Nobody gets a second email, with one exception no
-mail system avoids: a worker killed after the server accepted a message and before its row
-said so sends that one message again when its claim lapses.
+**Sending.** A run first lets out (unparks) the next dispatches, lowest ids first, as far as
+the rate allows: ``rate_per_minute`` less what the campaign sent in the last minute, has in
+flight or has let out and not yet sent, and at most CAMPAIGN_BATCH_SIZE — under the campaign
+row's lock, so runs that overlap (a slow batch, two workers) let out one allowance between
+them, and a late beat can't burst: no minute holds more than ``rate_per_minute`` sends. Then it
+sends what is let out. Each dispatch goes through ``services.deliver``, which claims it with a
+conditional UPDATE (a second run, the general sweep or a resend can't send it again), renders
+it for its recipient and records it; the batch shares one open connection. A delivery that
+fails is retried by ``deliver``'s backoff. A worker killed mid-send leaves at most the dispatch
+it held ``sending``; it is taken again once its claim lapses (``services.CLAIM``). So nobody
+gets a second email, with the one exception no mail system avoids: a worker killed after the
+server accepted a message and before its row said so sends that message again.
+
+Pausing parks every queued dispatch again (a run's claim then fails, so it stops within one
+email); cancelling skips them (``skip_reason`` ``cancelled``), and for an hour afterwards any
+dispatch a failed attempt requeued is skipped too.
 
 The campaign is ``finished`` once no recipient is left to materialise and none of its
 dispatches is queued or in flight. Counters (``with_counters``) are read from the dispatch
@@ -341,49 +346,72 @@ def materialise(campaign: Campaign, *, now: datetime, limit: int = MATERIALISE_C
     return len(rows)
 
 
-def allowance(campaign: Campaign, *, now: datetime) -> int:
-    """How many this run may send: the rate less what was sent in the last minute or is in
-    flight, at most CAMPAIGN_BATCH_SIZE."""
-    recent = (
-        Dispatch.objects.filter(campaign=campaign)
-        .filter(
-            Q(state=Dispatch.State.SENT, sent_at__gt=now - WINDOW)
-            | Q(state=Dispatch.State.SENDING, claimed_until__gte=now)
+def release(campaign: Campaign, *, now: datetime) -> int:
+    """Unpark the campaign's next dispatches (lowest ids first) as far as its rate allows:
+    ``rate_per_minute`` less what it sent in the last minute, has in flight, or has let out and
+    not yet sent; at most CAMPAIGN_BATCH_SIZE. Under the campaign row's lock, so runs at once
+    let out one allowance between them, and nothing once it is paused or cancelled. How many
+    were let out."""
+    with transaction.atomic():
+        locked = (
+            Campaign.objects.select_for_update()
+            .filter(pk=campaign.pk, status=Status.SENDING)
+            .values_list("rate_per_minute", flat=True)
+            .first()
         )
-        .count()
+        if locked is None:
+            return 0
+        busy = (
+            Dispatch.objects.filter(campaign_id=campaign.pk)
+            .filter(
+                Q(state=Dispatch.State.SENT, sent_at__gt=now - WINDOW)
+                | Q(state=Dispatch.State.SENDING, claimed_until__gte=now)
+                | _let_out(now)
+            )
+            .count()
+        )
+        room = min(settings.CAMPAIGN_BATCH_SIZE, locked - busy)
+        if room <= 0:
+            return 0
+        ids = list(
+            Dispatch.objects.filter(
+                campaign_id=campaign.pk, state=Dispatch.State.QUEUED, next_attempt_at__gte=PARKED
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:room]
+        )
+        return Dispatch.objects.filter(
+            pk__in=ids, state=Dispatch.State.QUEUED, next_attempt_at__gte=PARKED
+        ).update(next_attempt_at=now)
+
+
+def _let_out(now: datetime) -> Q:
+    """Queued and due: let out by a run (or a retry whose backoff is over), not yet claimed."""
+    return Q(state=Dispatch.State.QUEUED) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
-    return max(0, min(settings.CAMPAIGN_BATCH_SIZE, campaign.rate_per_minute - recent))
 
 
 def send_batch(campaign: Campaign, *, now: datetime) -> int:
-    """Send the campaign's next waiting dispatches (lowest ids first) within its allowance;
-    how many were sent."""
-    limit = allowance(campaign, now=now)
-    if limit <= 0:
-        return 0
-    waiting = Q(state=Dispatch.State.QUEUED) & (
-        Q(next_attempt_at__isnull=True)
-        | Q(next_attempt_at__lte=now)
-        | Q(next_attempt_at__gte=PARKED)
-    )
+    """Let out what the rate allows (``release``), then send every dispatch of the campaign
+    that is let out — this run's, a dead run's, due retries — or whose claim lapsed, lowest ids
+    first, at most CAMPAIGN_BATCH_SIZE. How many were sent."""
+    release(campaign, now=now)
     stale = Q(state=Dispatch.State.SENDING, claimed_until__lt=now)
     batch = list(
-        Dispatch.objects.filter(campaign=campaign)
-        .filter(waiting | stale)
+        Dispatch.objects.filter(campaign_id=campaign.pk)
+        .filter(_let_out(now) | stale)
         .order_by("pk")
-        .values_list("pk", "address")[:limit]
+        .values_list("pk", "address")[: settings.CAMPAIGN_BATCH_SIZE]
     )
     if not batch:
         return 0
     ids = _hold_back(batch, now=now)
     session = _Session(registry.get(KIND).identity)
     if not session.open():
-        return 0  # the mail server is down: nothing unparked, the next run tries again
+        return 0  # the mail server is down: what was let out waits for the next run
+    sent = 0
     try:
-        Dispatch.objects.filter(
-            pk__in=ids, state=Dispatch.State.QUEUED, next_attempt_at__gte=PARKED
-        ).update(next_attempt_at=now)
-        sent = 0
         for dispatch_id in ids:
             outcome = services.deliver(dispatch_id)
             if outcome == Dispatch.State.SENT:

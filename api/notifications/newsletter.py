@@ -79,7 +79,18 @@ def confirm_token(subscriber: Subscriber) -> str:
 
 
 def confirm_url(token: str) -> str:
-    return f"{settings.PUBLIC_URL}/api/newsletter/confirm/?token={token}"
+    """The page with the confirm button (a scanner following the link confirms nothing)."""
+    return f"{settings.PUBLIC_URL}/newsletter/confirm/?token={token}"
+
+
+def confirm_address(token: str) -> str:
+    """The address a confirmation token is for (read only). Raises InvalidToken/TokenExpired."""
+    return str(_load(token, salt=CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)["a"])
+
+
+def unsubscribe_address(token: str) -> str:
+    """The address an unsubscribe token is for (read only). Raises InvalidToken."""
+    return _unsubscribe_payload(token)[0]
 
 
 def _load(token: str, *, salt: str, max_age: timedelta | None = None) -> dict[str, Any]:

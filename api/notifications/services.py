@@ -225,7 +225,13 @@ def unsubscribe_token(address: str, campaign_id: int | None = None) -> str:
 
 
 def unsubscribe_url(token: str) -> str:
+    """Where mail clients POST a one-click unsubscribe (RFC 8058), without signing in."""
     return f"{settings.PUBLIC_URL}/api/newsletter/unsubscribe/?token={token}"
+
+
+def unsubscribe_page_url(token: str) -> str:
+    """The page the email's own "unsubscribe" link opens: a person presses its button."""
+    return f"{settings.PUBLIC_URL}/newsletter/unsubscribe/?token={token}"
 
 
 def _claim(dispatch_id: int, now: datetime) -> bool:
@@ -246,10 +252,9 @@ def _record(dispatch: Dispatch, spec: registry.Kind) -> RenderedEmail:
     headers: dict[str, str] = {}
     if spec.marketing:
         token = unsubscribe_token(dispatch.address, dispatch.campaign_id)
-        url = unsubscribe_url(token)
-        context["unsubscribe_url"] = url
+        context["unsubscribe_url"] = unsubscribe_page_url(token)
         # RFC 8058: a one-click POST to this URL unsubscribes, without signing in.
-        headers["List-Unsubscribe"] = f"<{url}>"
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url(token)}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     rendered = render_email(
         template=dispatch.kind,

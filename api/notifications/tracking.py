@@ -205,6 +205,20 @@ def _jsonable(esp_event: Any) -> Any:
     return json.loads(json.dumps(esp_event, default=str))
 
 
+PAYLOAD_MAX_CHARS = 64 * 1024  # a bounce can carry the whole returned message (Postmark's Content)
+
+
+def _bounded(payload: Any) -> Any:
+    """The raw event as stored: whole, unless it is huge; then its small fields and the names of
+    the ones left out (the event id was taken from the whole)."""
+    if len(json.dumps(payload)) <= PAYLOAD_MAX_CHARS:
+        return payload
+    if not isinstance(payload, dict):
+        return {"_omitted": "all"}
+    kept = {key: value for key, value in payload.items() if len(json.dumps(value)) <= 1024}
+    return {**kept, "_omitted": sorted(set(payload) - set(kept))}
+
+
 def _digest(value: Any) -> str:
     canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -243,7 +257,7 @@ def record_tracking_event(*, provider: str, event: Any) -> TrackingEvent | None:
                     recipient=recipient,
                     reject_reason=str(event.reject_reason or "")[:32],
                     occurred_at=_aware(event.timestamp),
-                    payload=payload,
+                    payload=_bounded(payload),
                 )
         except IntegrityError:
             logger.info(

@@ -625,6 +625,18 @@ def test_an_event_without_a_provider_id_is_identified_by_its_content(client):
     )
 
 
+def test_a_huge_event_is_stored_without_its_bulky_fields(client):
+    bounce = postmark_bounce("d1d1-0000-4000-8000-00000000000c", "HardBounce", 1)
+    bounce["Content"] = "Received: from mx...\n" * 20_000  # the returned message, in full
+
+    assert post_postmark(client, bounce).status_code == 200
+
+    stored = TrackingEvent.objects.get()
+    assert stored.payload["_omitted"] == ["Content"]
+    assert stored.payload["Type"] == "HardBounce"
+    assert Suppression.objects.filter(address=ADDRESS).exists()
+
+
 def test_a_body_that_is_not_a_postmark_event_is_400_not_500(client):
     response = post_postmark(client, b"this is not json")
 
