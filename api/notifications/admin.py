@@ -82,7 +82,7 @@ class TemplateAdmin(admin.ModelAdmin):
             return "Save to preview."
         try:
             rendered = templates.preview(template)
-        except Exception as error:  # noqa: BLE001 - shown to staff, not raised
+        except Exception as error:
             return f"Can't render: {error}"
         return format_html(
             '<p><strong>{}</strong></p><iframe sandbox srcdoc="{}" '
