@@ -22,7 +22,8 @@ turns the provider's payload into events on anymail's ``tracking`` signal, which
   received here. No CSRF (anymail's views are exempt; so is the guard), no session, no
   throttle: a provider retries what isn't 2xx.
 
-These are plain Django views, not DRF ones, so the OpenAPI document doesn't list them.
+Each is mounted through a thin DRF view (no authentication, permission or throttle) so the
+OpenAPI document lists it, as it lists the payment providers' webhooks.
 """
 
 import base64
@@ -45,8 +46,14 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, path
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 from core.exceptions import error_payload
+from core.openapi import RAW_WEBHOOK, error_responses
 from notifications import tracking
 
 logger = logging.getLogger(__name__)
@@ -177,9 +184,51 @@ def unknown_provider(request: HttpRequest, provider: str) -> HttpResponse:
     return _error(404, "not_found", "Not found.")
 
 
+DESCRIPTIONS = {
+    "mailgun": "Mailgun's tracking webhook (JSON `{signature: {timestamp, token, signature}, "
+    "event-data}`): HMAC-SHA256 of timestamp + token with `MAILGUN_WEBHOOK_SIGNING_KEY`.",
+    "resend": "Resend's webhook, signed the Svix way (`svix-id`, `svix-timestamp`, "
+    "`svix-signature`, at most 5 minutes old) with `RESEND_SIGNING_SECRET`.",
+    "postmark": "Postmark's delivery, bounce and spam-complaint webhooks, with the "
+    "`ANYMAIL_WEBHOOK_SECRET` basic-auth credentials in the URL given to Postmark.",
+}
+
+
+class _TrackingApi(APIView):
+    """The guarded anymail view, as a DRF view: providers call it with no user and no session,
+    are never throttled (they retry what isn't 2xx), and their raw body is read as sent."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[Any] = []
+    endpoint: Callable[[HttpRequest], HttpResponse]
+
+    def post(self, request: Request) -> HttpResponse:
+        return type(self).endpoint(request._request)
+
+
+def _api(name: str, view_class: type[AnymailCoreWebhookView]) -> Any:
+    view = type(f"{name.capitalize()}TrackingApi", (_TrackingApi,),
+                {"endpoint": staticmethod(_endpoint(name, view_class))})  # fmt: skip
+    schema = extend_schema(
+        tags=["email-providers"],
+        summary=f"{name.capitalize()}: delivery, bounce and complaint events",
+        description=DESCRIPTIONS[name] + " Each event is stored once (a replay changes nothing); "
+        "a hard bounce or a complaint stops marketing email to the address. A call that "
+        "can't be verified → 400 `invalid_signature`, nothing stored.",
+        operation_id=f"notifications_esp_{name}_tracking",
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses={200: OpenApiResponse(description="Received (an empty body)."),
+                   **error_responses((400, "invalid_signature"), (400, "invalid"))},
+        auth=[],
+        extensions={RAW_WEBHOOK: True},
+    )  # fmt: skip
+    return extend_schema_view(post=schema)(view).as_view()
+
+
 urlpatterns: list[URLPattern | URLResolver] = [
     *(
-        path(f"{name}/tracking/", _endpoint(name, view_class), name=f"esp-tracking-{name}")
+        path(f"{name}/tracking/", _api(name, view_class), name=f"esp-tracking-{name}")
         for name, view_class in VIEWS.items()
     ),
     path("<str:provider>/tracking/", unknown_provider),

@@ -3,6 +3,7 @@
 import logging
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("core.tests.urls")]
@@ -154,10 +155,13 @@ def test_an_unknown_api_path_is_a_json_404_in_every_mode(api_client, settings, d
     settings.DEBUG = debug
 
     response = api_client.get("/api/no-such-thing/")
+    # A browser-less POST (no CSRF cookie), as a provider's webhook to a wrong URL sends it.
+    post = Client(enforce_csrf_checks=True).post("/api/no-such-thing/", {"a": "b"})
 
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json()["code"] == "not_found"
+    assert post.status_code == 404
 
 
 @pytest.mark.parametrize("debug", [False, True])
