@@ -21,6 +21,14 @@ from sudamall_api_client.api.chat import (
     chat_conversations_messages_create,
     chat_conversations_messages_list,
 )
+from sudamall_api_client.api.newsletter import newsletter_subscribe_create
+from sudamall_api_client.api.notifications import (
+    notifications_list,
+    notifications_preferences_retrieve,
+    notifications_preferences_update,
+    notifications_read_create,
+    notifications_unread_count_retrieve,
+)
 from sudamall_api_client.api.orders import orders_retrieve
 from sudamall_api_client.api.payments import payments_confirm_create, payments_create_create
 from sudamall_api_client.api.products import products_list
@@ -30,10 +38,14 @@ from sudamall_api_client.models import (
     CartAddRequest,
     CheckoutInputRequest,
     ConversationCreateRequest,
+    MarkReadRequest,
     MessageCreateRequest,
+    NewsletterSubscribeRequest,
     PaymentConfirmRequest,
     PaymentCreateRequest,
     PaymentGatewayEnum,
+    PreferenceChangeRequest,
+    PreferencesChangeRequest,
     RegisterRequest,
     ShippingAddressRequest,
     VerifyEmailRequest,
@@ -131,6 +143,29 @@ def main(base_url: str, email_folder: str) -> None:
 
     assert paid.status == "succeeded", paid
     assert order.status == "paid", order
+
+    # The notification centre: the order and the payment, in the buyer's language (Arabic).
+    centre = notifications_list.sync(client=buyer)
+    kinds = [n.kind for n in centre.results]
+    assert {"order_placed", "payment_succeeded"} <= set(kinds), kinds
+    assert any("تم" in n.title for n in centre.results), [n.title for n in centre.results]
+    assert notifications_unread_count_retrieve.sync(client=buyer).unread_count >= 2
+    read = notifications_read_create.sync(client=buyer, body=MarkReadRequest(all_=True))
+    assert read.unread_count == 0, read
+    quieter = notifications_preferences_update.sync(
+        client=buyer,
+        body=PreferencesChangeRequest(
+            preferences=[PreferenceChangeRequest(kind="chat_unread", email=False)]
+        ),
+    )
+    chat = next(p for p in quieter.preferences if p.kind == "chat_unread")
+    assert (chat.email, chat.in_app) == (False, True), chat
+    locked = next(
+        p for p in notifications_preferences_retrieve.sync(client=buyer).preferences
+        if p.kind == "order_status"
+    )  # fmt: skip
+    assert locked.mandatory, locked
+    newsletter_subscribe_create.sync(client=buyer, body=NewsletterSubscribeRequest())
     print(f"journey: {email} bought {product.name!r} — order {order.number} {order.status}, "
           f"{order.total} {order.currency}")  # fmt: skip
 

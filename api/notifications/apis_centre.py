@@ -78,6 +78,7 @@ class NotificationListApi(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Your in-app notifications, newest first",
+        operation_id="notifications_list",
         responses={200: paginated(NotificationSerializer)},
     )
     def get(self, request: Request) -> Response:

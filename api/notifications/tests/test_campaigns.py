@@ -1,4 +1,4 @@
-"""Campaigns: who they go to, the rate, pause/resume/cancel, crash safety, counters, the staff API."""
+"""Campaigns: who they go to, the rate, pause/resume/cancel, crashes, counters, the staff API."""
 
 import smtplib
 import threading
@@ -35,7 +35,7 @@ LIST_URL = "/api/notifications/campaigns/"
 # --- what leaves the machine: the mail backends -------------------------------------------------
 
 
-class Killed(BaseException):  # noqa: N818 - what a SIGKILL looks like from inside: nothing catches it
+class Killed(BaseException):
     """The worker dies: not an Exception, so nothing on the way out handles it."""
 
 
@@ -402,9 +402,7 @@ def test_killed_mid_send_and_resumed_sends_everyone_exactly_once(clock, template
 
 
 @pytest.mark.django_db
-def test_a_crash_between_materialising_and_moving_the_cursor_makes_no_second_row(
-    clock, template
-):
+def test_a_crash_between_materialising_and_moving_the_cursor_makes_no_second_row(clock, template):
     people = [subscribed() for _ in range(4)]
     campaign = schedule(template, scheduled_at=START + timedelta(hours=1))
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.SENDING)
@@ -644,3 +642,44 @@ def test_every_campaign_endpoint_is_staff_only(template, api_client, make_auth_c
             assert response.status_code == 403, path
             assert response.json()["code"] == "permission_denied"
     assert Campaign.objects.get(pk=campaign.pk).status == Campaign.Status.SCHEDULED
+
+
+# --- the admin ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_counters_and_pauses_resumes_and_cancels_through_the_services(
+    clock, template, client, django_assert_max_num_queries
+):
+    admin = User.objects.create_superuser("boss@example.com", password="x" * 20)
+    client.force_login(admin)
+    for _ in range(3):
+        subscribed()
+    running, waiting = schedule(template, name="running", rate=2), schedule(template, name="later")
+    Campaign.objects.filter(pk=waiting.pk).update(scheduled_at=START + timedelta(days=1))
+    campaigns.run_due()
+    url = "/admin/notifications/campaign/"
+
+    with django_assert_max_num_queries(8):
+        listing = client.get(url)
+    assert listing.status_code == 200
+    row = next(r for r in listing.context["cl"].result_list if r.pk == running.pk)
+    assert (row.recipients, row.sent, row.waiting) == (3, 2, 1)
+    assert client.get(f"{url}{running.pk}/change/").status_code == 200
+
+    def act(action: str, *campaign_list: Campaign) -> list[str]:
+        response = client.post(
+            url,
+            {"action": action, "_selected_action": [c.pk for c in campaign_list]},
+            follow=True,
+        )
+        return [str(m) for m in response.context["messages"]]
+
+    assert act("pause", running, waiting) == ["2 campaign(s) paused."]
+    assert act("pause", running) == ["A paused campaign can't become paused."]
+    assert act("resume", running, waiting) == ["2 campaign(s) resumed."]
+    assert Campaign.objects.get(pk=waiting.pk).status == Campaign.Status.SCHEDULED
+    assert act("cancel", running) == ["1 campaign(s) cancelled."]
+    assert Dispatch.objects.get(campaign=running, state=Dispatch.State.SKIPPED).skip_reason == (
+        "cancelled"
+    )

@@ -105,10 +105,15 @@ def test_no_filters_is_every_user_but_staff(people):
         ({"date_joined": {"gt": "2025-06-01"}}, {"Badr", "Carl", "Dormant", "owner"}),
         ({"date_joined": {"lt": "2025-06-01T00:00:01Z"}}, {"Amna"}),
         (
-            {"account_type": "buyer", "city": "Khartoum", "is_active": True, "total_spent":
-             {"gte": "1"}, "cart_state": ["abandoned", "active"]},
+            {
+                "account_type": "buyer",
+                "city": "Khartoum",
+                "is_active": True,
+                "total_spent": {"gte": "1"},
+                "cart_state": ["abandoned", "active"],
+            },
             {"Amna"},
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_filters_select_the_users_they_describe(people, filters, expected):
