@@ -332,6 +332,22 @@ class Bench:
         )
         finished = campaigns.run_campaign(campaign_id=campaign.pk).finished
         self.report(sent=sent, seconds=seconds, finished=finished)
+        self.preview()
+
+    def preview(self) -> None:
+        """The staff preview over every user: grouped by three fields, each a subquery or a
+        column, with a subquery filter."""
+        from notifications import segments
+
+        filters = {"total_spent": {"lt": "1000"}, "last_purchase_at": {"isnull": True}}
+        group_by = ["city", "cart_state", "account_type"]
+        segments.preview(filters, group_by)  # warm
+        (groups, _), seconds, queries = measured(lambda: segments.preview(filters, group_by))
+        print(
+            f"\nSegment preview over {self.args.users:,} users, filtered on total_spent and "
+            f"last_purchase_at, grouped by {', '.join(group_by)}: {seconds * 1000:.0f} ms, "
+            f"{queries} query, {len(groups)} group(s) of {sum(g['count'] for g in groups):,}."
+        )
 
     def row(self, what: str, count: int, seconds: float, queries: int | None) -> None:
         per = f"{seconds / count * 1000:.2f}" if count else "-"

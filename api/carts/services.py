@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
 from carts import selectors
@@ -89,10 +90,12 @@ def add_item(*, user: User, product_id: int, size_id: int | None, quantity: int)
                     )
             except IntegrityError:
                 CartItem.objects.filter(cart=cart, size=size).update(
-                    quantity=F("quantity") + quantity, unit_price=price
+                    quantity=F("quantity") + quantity, unit_price=price, updated_at=timezone.now()
                 )
         else:
-            CartItem.objects.filter(pk=item.pk).update(quantity=total, unit_price=price)
+            CartItem.objects.filter(pk=item.pk).update(
+                quantity=total, unit_price=price, updated_at=timezone.now()
+            )
         summary = _changed(user)
         _check_total(summary)
     return summary
@@ -109,6 +112,7 @@ def update_item(*, user: User, item: CartItem, quantity: int) -> dict[str, Any]:
         CartItem.objects.filter(pk=item.pk).update(
             quantity=quantity,
             unit_price=product.current_price,  # type: ignore[attr-defined]
+            updated_at=timezone.now(),  # update() skips auto_now: "last changed" stays true
         )
         summary = _changed(user)
         _check_total(summary)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -50,7 +50,7 @@ class TemplateForm(forms.ModelForm):
                   "attachments"]  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         try:
             check_template(
                 kind=data.get("kind", ""),
@@ -61,7 +61,7 @@ class TemplateForm(forms.ModelForm):
             )
         except TemplateProblem as problem:
             raise ValidationError(
-                {f if f in self.fields else None: m for f, m in problem.errors.items()}
+                {f if f in self.fields else NON_FIELD_ERRORS: m for f, m in problem.errors.items()}
             ) from None
         return data
 
@@ -93,10 +93,12 @@ class TemplateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send a test of the selected templates to my address")
     def send_test_to_me(self, request: HttpRequest, queryset: QuerySet[Template]) -> None:
+        address = str(getattr(request.user, "email", ""))
         for template in queryset:
-            templates.send_test(template=template, address=request.user.email, context=None)
-        self.message_user(request, f"{queryset.count()} test email(s) queued to "
-                          f"{request.user.email}.", messages.SUCCESS)  # fmt: skip
+            templates.send_test(template=template, address=address, context=None)
+        self.message_user(
+            request, f"{queryset.count()} test email(s) queued to {address}.", messages.SUCCESS
+        )
 
 
 @admin.register(Asset)

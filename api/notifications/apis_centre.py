@@ -71,7 +71,7 @@ class PreferenceChangeSerializer(serializers.Serializer):
 
 
 class PreferencesChangeSerializer(serializers.Serializer):
-    preferences = PreferenceChangeSerializer(many=True, max_length=100)
+    preferences = PreferenceChangeSerializer(many=True, max_length=100)  # type: ignore[call-arg]
 
 
 class NotificationListApi(APIView):

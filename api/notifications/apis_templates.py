@@ -50,7 +50,7 @@ class TemplateSerializer(serializers.Serializer):
         "listed by `GET /api/notifications/preferences/`).",
     )
     language = serializers.ChoiceField(choices=Language.choices, default=Language.ARABIC)
-    subject = serializers.CharField(max_length=255)
+    subject = serializers.CharField(max_length=1000)
     html = serializers.CharField()
     text = serializers.CharField(
         required=False, allow_blank=True, default="",

@@ -223,7 +223,8 @@ def _api(name: str, view_class: type[AnymailCoreWebhookView]) -> Any:
         auth=[],
         extensions={RAW_WEBHOOK: True},
     )  # fmt: skip
-    return extend_schema_view(post=schema)(view).as_view()
+    documented: type[APIView] = extend_schema_view(post=schema)(view)
+    return documented.as_view()
 
 
 urlpatterns: list[URLPattern | URLResolver] = [

@@ -14,8 +14,12 @@ from django.core.files.uploadedfile import UploadedFile
 from notifications.models import Asset
 
 MB = 1024 * 1024
-LIMITS = {Asset.Kind.STYLE: 1 * MB, Asset.Kind.IMAGE: 5 * MB, Asset.Kind.ATTACHMENT: 10 * MB}
-ALLOWED = {
+LIMITS: dict[str, int] = {
+    Asset.Kind.STYLE: 1 * MB,
+    Asset.Kind.IMAGE: 5 * MB,
+    Asset.Kind.ATTACHMENT: 10 * MB,
+}
+ALLOWED: dict[str, set[str]] = {
     Asset.Kind.STYLE: {"text/css"},
     Asset.Kind.IMAGE: {"image/jpeg", "image/png"},
     Asset.Kind.ATTACHMENT: {

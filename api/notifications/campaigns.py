@@ -98,30 +98,37 @@ WAITING = (Dispatch.State.QUEUED, Dispatch.State.SENDING)
 
 
 def with_counters(queryset: QuerySet[Campaign]) -> QuerySet[Campaign]:
-    """Campaigns with their counters from their dispatch rows, in the same query:
-    ``recipients`` (materialised), ``waiting`` (queued or in flight), ``sent``, ``failed``
-    (dead: retries exhausted), ``skipped``, ``bounced``, ``unsubscribed`` (subscribers who
-    unsubscribed through one of its emails)."""
+    """Campaigns with their counters, counted from their rows in the same statement:
+    ``recipients`` (dispatches: one per recipient), ``waiting`` (queued or in flight),
+    ``sent``, ``failed`` (dead: retries exhausted), ``skipped``, ``bounced``, ``unsubscribed``
+    (subscribers who unsubscribed through one of its emails). Each is a subquery on the
+    ``(campaign, state)`` index, so a page of campaigns counts only its own rows and the list's
+    COUNT(*) counts none."""
+
+    def count(rows: QuerySet, column: str) -> Coalesce:
+        counted = (
+            rows.filter(**{column: OuterRef("pk")})
+            .order_by()
+            .values(column)
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+        return Coalesce(
+            Subquery(counted, output_field=IntegerField()), Value(0), output_field=IntegerField()
+        )
+
+    def dispatches(**condition: Any) -> Coalesce:
+        return count(Dispatch.objects.filter(**condition), "campaign")
+
     states = Dispatch.State
-    unsubscribed = (
-        Subscriber.objects.filter(unsubscribed_from=OuterRef("pk"))
-        .order_by()
-        .values("unsubscribed_from")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
     return queryset.annotate(
-        recipients=Count("dispatches"),
-        waiting=Count("dispatches", filter=Q(dispatches__state__in=WAITING)),
-        sent=Count("dispatches", filter=Q(dispatches__state=states.SENT)),
-        failed=Count("dispatches", filter=Q(dispatches__state=states.DEAD)),
-        skipped=Count("dispatches", filter=Q(dispatches__state=states.SKIPPED)),
-        bounced=Count("dispatches", filter=Q(dispatches__delivery_status=BOUNCED)),
-        unsubscribed=Coalesce(
-            Subquery(unsubscribed, output_field=IntegerField()),
-            Value(0),
-            output_field=IntegerField(),
-        ),
+        recipients=dispatches(),
+        waiting=dispatches(state__in=WAITING),
+        sent=dispatches(state=states.SENT),
+        failed=dispatches(state=states.DEAD),
+        skipped=dispatches(state=states.SKIPPED),
+        bounced=dispatches(delivery_status=BOUNCED),
+        unsubscribed=count(Subscriber.objects.all(), "unsubscribed_from"),
     )
 
 
@@ -247,14 +254,16 @@ def resume_campaign(*, campaign_id: int) -> Campaign:
 
 
 def cancel_campaign(*, campaign_id: int) -> Campaign:
-    """Stop for good: every dispatch not yet sent is skipped (``cancelled``); what a run holds
-    at this moment is still sent. Raises InvalidTransition when cancelled or finished."""
+    """Stop for good: every dispatch not yet sent is skipped (``cancelled``); what a worker is
+    sending at this moment still goes. Raises InvalidTransition when cancelled or finished."""
     now = timezone.now()
     with transaction.atomic(durable=True):
         campaign = _locked(campaign_id, Status.CANCELLED)
         campaign.status, campaign.finished_at = Status.CANCELLED, now
         campaign.save(update_fields=["status", "finished_at"])
-        Dispatch.objects.filter(campaign=campaign, state=Dispatch.State.QUEUED).update(
+        # In flight too: a worker still sending one marks it sent when done; one that died
+        # holding it leaves it skipped instead of sent by the sweep once its claim lapses.
+        Dispatch.objects.filter(campaign=campaign, state__in=WAITING).update(
             state=Dispatch.State.SKIPPED, skip_reason="cancelled", next_attempt_at=None
         )
     logger.info("campaign %s cancelled", campaign.pk, extra={"campaign_id": campaign.pk})
@@ -470,14 +479,15 @@ def _finish_if_done(campaign: Campaign, *, now: datetime) -> bool:
 def _aftercare(now: datetime) -> None:
     """A dispatch in flight when its campaign was cancelled (or, rarely, materialised as it
     finished) may come back queued — a failed attempt is requeued for a retry: it is skipped,
-    so nothing of a stopped campaign is ever sent later."""
+    so nothing of a stopped campaign is sent later. (A retry due before this runs can still
+    slip through the general sweep: ``services.deliver`` doesn't know campaigns.)"""
     stopped = list(
         Campaign.objects.filter(
             status__in=[Status.CANCELLED, Status.FINISHED], finished_at__gte=now - AFTERCARE
         ).values_list("pk", "status")
     )
     for campaign_id, status in stopped:
-        Dispatch.objects.filter(campaign_id=campaign_id, state=Dispatch.State.QUEUED).update(
+        Dispatch.objects.filter(campaign_id=campaign_id, state__in=WAITING).update(
             state=Dispatch.State.SKIPPED, skip_reason=status, next_attempt_at=None
         )
 

@@ -99,7 +99,9 @@ class Template(models.Model):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=64)
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.ARABIC)
-    subject = models.CharField(max_length=255)
+    subject = models.CharField(
+        max_length=1000, help_text="A template: it may branch on a variable."
+    )
     html = models.TextField()
     text = models.TextField(blank=True, help_text="Left empty, it is derived from the HTML.")
     styles = models.ManyToManyField(Asset, blank=True, related_name="+")

@@ -14,6 +14,7 @@ derived by html2text when the template has none.
 """
 
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -214,12 +215,35 @@ def _inliner(css: str) -> css_inline.CSSInliner:
     )
 
 
-def _stylesheet(template: Template) -> str:
-    parts = []
+@dataclass(frozen=True)
+class _Parts:
+    css: str
+    images: tuple[Asset, ...]
+    attachments: tuple[Asset, ...]
+
+
+_parts: dict[tuple[int, Any], tuple[float, _Parts]] = {}
+PARTS_SECONDS = 60.0  # assets never change once uploaded; a template's save changes its key
+
+
+def _template_parts(template: Template) -> _Parts:
+    """A stored template's stylesheet text, images and attachments — read once per template
+    version a minute, not once per email (a campaign renders one template thousands of times)."""
+    key = (template.pk, template.updated_at)
+    now = time.monotonic()
+    cached = _parts.get(key)
+    if cached is not None and now - cached[0] < PARTS_SECONDS:
+        return cached[1]
+    css = []
     for style in template.styles.all():
         with style.file.open("rb") as handle:
-            parts.append(handle.read().decode("utf-8", errors="replace"))
-    return "\n".join(parts)
+            css.append(handle.read().decode("utf-8", errors="replace"))
+    parts = _Parts("\n".join(css), tuple(template.images.all()),
+                   tuple(template.attachments.all()))  # fmt: skip
+    if len(_parts) > 256:
+        _parts.clear()
+    _parts[key] = (now, parts)
+    return parts
 
 
 def right_to_left(html: str) -> str:
@@ -253,11 +277,12 @@ def full_context(context: Mapping[str, Any], *, recipient_name: str = "") -> dic
 
 def render_stored(template: Template, context: Mapping[str, Any]) -> RenderedEmail:
     values = full_context(context)
+    parts = _template_parts(template)
     subject = " ".join(_compiled(template.subject, True).render(_context(values)).split())
     html = _compiled(template.html, True).render(_context(values))
     if template.language == Language.ARABIC:
         html = right_to_left(html)
-    html = _inliner(_stylesheet(template)).inline(html)
+    html = _inliner(parts.css).inline(html)
     text = (
         _compiled(template.text, False).render(_context(values))
         if template.text.strip()
@@ -267,8 +292,8 @@ def render_stored(template: Template, context: Mapping[str, Any]) -> RenderedEma
         subject=subject,
         text=text,
         html=html,
-        images=list(template.images.all()),
-        attachments=list(template.attachments.all()),
+        images=parts.images,
+        attachments=parts.attachments,
         template_id=template.pk,
     )
 

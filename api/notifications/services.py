@@ -239,10 +239,12 @@ def _claim(dispatch_id: int, now: datetime) -> bool:
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     stale = Q(state=Dispatch.State.SENDING, claimed_until__lt=now)
+    # A paused or cancelled campaign's dispatches wait for (or never get) its own next run.
+    stopped = Q(campaign__status__in=["paused", "cancelled"])
     return bool(
-        Dispatch.objects.filter(due | stale, pk=dispatch_id).update(
-            state=Dispatch.State.SENDING, claimed_until=now + CLAIM
-        )
+        Dispatch.objects.filter(due | stale, pk=dispatch_id)
+        .exclude(stopped)
+        .update(state=Dispatch.State.SENDING, claimed_until=now + CLAIM)
     )
 
 
@@ -305,7 +307,8 @@ def compose(email: Email, rendered: RenderedEmail) -> mail.EmailMultiAlternative
         with attachment.file.open("rb") as handle:
             message.attach(attachment.name, handle.read(), attachment.content_type)
     if rendered.images and not rendered.attachments:
-        message.mixed_subtype = "related"  # images shown in place, not listed as files
+        # Images shown in place, not listed as files.
+        message.mixed_subtype = "related"  # type: ignore[attr-defined]
     return message
 
 

@@ -74,11 +74,10 @@ def save_template(*, data: Mapping[str, Any], template: Template | None = None) 
                         ]
                     }
                 )
-        if (
-            Template.objects.filter(name=values["name"])
-            .exclude(pk=template.pk if template else None)
-            .exists()
-        ):
+        same_name = Template.objects.filter(name=values["name"])
+        if template is not None:
+            same_name = same_name.exclude(pk=template.pk)
+        if same_name.exists():
             raise ValidationError({"name": ["A template with this name exists."]})
         template = template or Template()
         for field, value in values.items():

@@ -176,6 +176,22 @@ STATUS_RANK: dict[str, int] = {
 }
 
 
+def is_soft_bounce(provider: str, event: Any) -> bool:
+    """A ``bounced`` event the provider marks temporary (Postmark's ``SoftBounce``, a Resend
+    bounce whose type isn't ``Permanent``): a delay, not a failure."""
+    if event.event_type != EventType.BOUNCED:
+        return False
+    raw = event.esp_event if isinstance(event.esp_event, Mapping) else {}
+    if provider == "postmark":
+        return bool(raw.get("Type") == "SoftBounce")
+    if provider == "resend":
+        data = raw.get("data")
+        bounce = data.get("bounce") if isinstance(data, Mapping) else None
+        return isinstance(bounce, Mapping) and bool(bounce.get("type")) and (
+            bounce["type"] != "Permanent")  # fmt: skip
+    return False
+
+
 def is_hard_bounce(provider: str, event: Any) -> bool:
     """The address itself can't receive mail: a ``bounced`` event whose reject reason is
     ``bounced`` (or not given), unless the provider marks it temporary (Postmark's
@@ -265,10 +281,14 @@ def record_tracking_event(*, provider: str, event: Any) -> TrackingEvent | None:
                 extra={"provider": provider, "event_id": event_id, "event_type": event_type},
             )
             return None
-        dispatch = _advance_dispatch(message_id, event_type) if message_id else None
+        hard_bounce = is_hard_bounce(provider, event)
+        # A soft bounce is a delay, not a bounce: the dispatch (and a campaign's "bounced"
+        # count) records it as deferred; the stored event keeps the provider's own type.
+        status = EventType.DEFERRED if is_soft_bounce(provider, event) else event_type
+        dispatch = _advance_dispatch(message_id, status) if message_id else None
         if recipient and event_type == EventType.COMPLAINED:
             _suppress(row, Suppression.Reason.COMPLAINED, event)
-        elif recipient and is_hard_bounce(provider, event):
+        elif recipient and hard_bounce:
             _suppress(row, Suppression.Reason.BOUNCED, event)
         if recipient and event_type == EventType.UNSUBSCRIBED:
             _unsubscribe(row, campaign_id=dispatch.campaign_id if dispatch else None)

@@ -402,6 +402,26 @@ def test_killed_mid_send_and_resumed_sends_everyone_exactly_once(clock, template
 
 
 @pytest.mark.django_db
+def test_what_a_dead_worker_held_is_not_sent_after_a_cancel(clock, template, use_backend):
+    for _ in range(3):
+        subscribed()
+    campaign = schedule(template)
+    KillingBackend.allow = 1
+    use_backend(KillingBackend)
+    with pytest.raises(Killed):
+        campaigns.run_due()
+    use_backend(locmem.EmailBackend)
+
+    campaigns.cancel_campaign(campaign_id=campaign.pk)
+    clock.shift(services.CLAIM + timedelta(seconds=1))
+    services.send_due()
+    campaigns.run_due()
+
+    assert len(mail.outbox) == 1
+    assert refreshed(campaign).skipped == 2
+
+
+@pytest.mark.django_db
 def test_a_crash_between_materialising_and_moving_the_cursor_makes_no_second_row(clock, template):
     people = [subscribed() for _ in range(4)]
     campaign = schedule(template, scheduled_at=START + timedelta(hours=1))
