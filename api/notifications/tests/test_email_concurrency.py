@@ -70,3 +70,26 @@ def test_racing_deliveries_of_the_same_emails_send_each_once():
     assert sum(results) == 30
     assert sorted(m.to[0] for m in mail.outbox) == sorted(f"user{n}@example.com" for n in range(30))
     assert set(Dispatch.objects.values_list("state", flat=True)) == {Dispatch.State.SENT}
+
+
+def test_the_same_notification_triggered_at_once_from_many_requests_is_sent_once():
+    from accounts.tests.factories import UserFactory
+    from notifications.models import Notification
+
+    amna = UserFactory()
+
+    def trigger(index: int) -> bool:
+        with transaction.atomic():  # each racer inside its own request's transaction
+            dispatch = services.notify(
+                "password_changed", key=f"password_changed:{amna.pk}:3",
+                context={"first_name": "Amna"}, user_id=amna.pk, address=amna.email,
+            )  # fmt: skip
+        return dispatch is not None
+
+    results = race(8, trigger)
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sorted(results) == [False] * 7 + [True]
+    assert Dispatch.objects.count() == 1
+    assert Notification.objects.filter(user=amna).count() == 1
+    assert [m.to for m in mail.outbox] == [[amna.email]]
