@@ -266,25 +266,38 @@ def _record(dispatch: Dispatch, spec: registry.Kind) -> RenderedEmail:
     )
     sender = identity(spec.identity)
     if dispatch.email_id is None:
-        dispatch.email = Email.objects.create(
-            from_email=sender["from_email"],
-            to=[dispatch.address],
-            subject=rendered.subject[:989],
-            message=rendered.text,
-            html_message=rendered.html,
-            status=STATUS.queued,
-            priority=dispatch.priority,
-            headers=headers or None,
-            expires_at=dispatch.expires_at,
-            backend_alias=spec.identity,
-            number_of_retries=0,
-        )
-        if rendered.template_id and dispatch.template_id is None:
-            dispatch.template_id = rendered.template_id
-        Dispatch.objects.filter(pk=dispatch.pk).update(
-            email=dispatch.email, template_id=dispatch.template_id
-        )
+        with transaction.atomic():  # one commit for the record and its link
+            _create_record(dispatch, rendered, spec=spec, sender=sender, headers=headers)
     return rendered
+
+
+def _create_record(
+    dispatch: Dispatch,
+    rendered: RenderedEmail,
+    *,
+    spec: registry.Kind,
+    sender: Mapping[str, Any],
+    headers: Mapping[str, str],
+) -> None:
+    """The rendered email as post_office's record, linked to its dispatch (first attempt)."""
+    dispatch.email = Email.objects.create(
+        from_email=sender["from_email"],
+        to=[dispatch.address],
+        subject=rendered.subject[:989],
+        message=rendered.text,
+        html_message=rendered.html,
+        status=STATUS.queued,
+        priority=dispatch.priority,
+        headers=headers or None,
+        expires_at=dispatch.expires_at,
+        backend_alias=spec.identity,
+        number_of_retries=0,
+    )
+    if rendered.template_id and dispatch.template_id is None:
+        dispatch.template_id = rendered.template_id
+    Dispatch.objects.filter(pk=dispatch.pk).update(
+        email=dispatch.email, template_id=dispatch.template_id
+    )
 
 
 def compose(email: Email, rendered: RenderedEmail) -> mail.EmailMultiAlternatives:
@@ -344,14 +357,16 @@ def deliver(dispatch_id: int, *, now: datetime | None = None) -> str:
         return _failed(dispatch, attempts=attempts, error=exc, now=now)
     status = getattr(message, "anymail_status", None)
     esp_id = (getattr(status, "message_id", None) or "") if status else ""
-    Email.objects.filter(pk=dispatch.email_id).update(
-        status=STATUS.sent, number_of_retries=attempts - 1
-    )
-    Log.objects.create(email_id=dispatch.email_id, status=STATUS.sent, message="")
-    Dispatch.objects.filter(pk=dispatch.pk).update(
-        state=Dispatch.State.SENT, attempts=attempts, sent_at=now, esp_message_id=str(esp_id)[:255]
-    )
-    _forget_secret(dispatch)
+    with transaction.atomic():  # one commit for what a sent email changes
+        Email.objects.filter(pk=dispatch.email_id).update(
+            status=STATUS.sent, number_of_retries=attempts - 1
+        )
+        Log.objects.create(email_id=dispatch.email_id, status=STATUS.sent, message="")
+        Dispatch.objects.filter(pk=dispatch.pk).update(
+            state=Dispatch.State.SENT, attempts=attempts, sent_at=now,
+            esp_message_id=str(esp_id)[:255],
+        )  # fmt: skip
+        _forget_secret(dispatch)
     logger.info("sent %s email", dispatch.kind, extra={"notification_kind": dispatch.kind})
     return Dispatch.State.SENT
 
