@@ -47,6 +47,9 @@ urlpatterns = [
     re_path(r"^api/(?P<path>.*)$", core_apis.api_path_not_found),
 ]
 
+if settings.BENCH_CEILING:  # bench/ceiling.py's bare-framework ceiling; never in a deployment
+    urlpatterns.insert(0, path("bench/", include("ops.bench")))
+
 if settings.DEBUG:  # in production nginx serves /media/ (deploy/nginx.conf)
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 

@@ -6,9 +6,17 @@ Redis doesn't answer, each call goes to a per-process local-memory cache instead
 fall through to the database or the provider; throttles keep counting, per process (failing open
 to a local limit, not to no limit). After a failure Redis is left alone for
 ``CACHE_RETRY_SECONDS``, so an outage costs one timeout per process, not one per call.
+
+**One client per process.** Django hands each request context its own cache object under ASGI
+(its cache handler is context-local, unlike its database connections), and ``RedisCache`` keeps
+its connection pool on that object — so every request opened a new TCP connection to Redis
+(measured: 689 connections for 688 throttled requests; the bare view answered 3.7× faster). The
+Redis client and its pool, the local fallback and the "Redis is down" state are therefore kept
+per process (per server and options), shared by every cache object of that configuration.
 """
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -25,14 +33,50 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
+class _Shared:
+    """What one process keeps per cache configuration: the Redis client (its connection pool),
+    until when Redis is left alone after a failure, and the lock guarding that."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.down_until = 0.0
+        self.lock = threading.Lock()
+
+
+_shared: dict[tuple[Any, ...], _Shared] = {}
+_shared_lock = threading.Lock()
+
+
 class FailSoftRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         options = dict(params.get("OPTIONS", {}))
         self.retry_seconds = float(options.pop("RETRY_SECONDS", 5))
         super().__init__(server, {**params, "OPTIONS": options})
-        self.local = LocMemCache(f"fail-soft-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
-        self._down_until = 0.0
-        self._lock = threading.Lock()
+        key = (os.getpid(), tuple(self._servers), repr(sorted(self._options.items())))
+        with _shared_lock:
+            shared = _shared.get(key)
+            if shared is None:
+                shared = _shared[key] = _Shared(self._class(self._servers, **self._options))
+        self._shared = shared
+        # LocMemCache instances of one name share their storage: one fallback per process.
+        name = f"fail-soft-{'-'.join(map(str, key[:2]))}"
+        self.local = LocMemCache(name, {"TIMEOUT": params.get("TIMEOUT", 300)})
+
+    @property
+    def _cache(self) -> Any:  # type: ignore[override]
+        return self._shared.client
+
+    @property
+    def _down_until(self) -> float:
+        return self._shared.down_until
+
+    @_down_until.setter
+    def _down_until(self, value: float) -> None:
+        self._shared.down_until = value
+
+    @property
+    def _lock(self) -> threading.Lock:
+        return self._shared.lock
 
     def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         return self._either(

@@ -30,3 +30,6 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # Anonymous catalogue reads are shared for this long (0 turns it off): core/http_cache.py.
 CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=1)
+
+# bench/ceiling.py mounts a bare-framework ceiling view under /bench/ with this on (ops.bench).
+BENCH_CEILING = env.bool("BENCH_CEILING", default=False)
