@@ -15,8 +15,8 @@ share of the bare ceiling measured in the same round.
 request misses the shared answer and does the whole read, as the first request after a change
 does. The throttles run (their rates raised so the generator isn't refused).
 
-    DATABASE_URL=mysql://sudamall:sudamall@127.0.0.1:3306/sudamall REDIS_URL=redis://127.0.0.1:6379/0 \\
-        .venv/bin/python bench/ceiling.py --products 2000 --webs 1
+    DATABASE_URL=mysql://sudamall:sudamall@127.0.0.1:3306/sudamall \\
+    REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/ceiling.py --products 2000
     ... --webs 2     # two daphne processes, connections spread over both (as behind nginx)
 
 The generator shares the machine's cores with the server: read the ratios, not the absolutes.
@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
 
-from core.tests.stack import Stack, services_configured, token_for  # noqa: E402
+from core.tests.stack import Stack, services_configured, token_for
 
 
 @dataclass
@@ -171,7 +171,7 @@ def main() -> None:
             )
             print(
                 f"# {mode}, {args.webs} web process(es), {facts['products']} products, "
-                f"{args.connections} connections, {args.rounds} rounds × {args.seconds:g} s, "
+                f"{args.connections} connections, {args.rounds} rounds x {args.seconds:g} s, "
                 f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} "
                 f"(stack up in {time.perf_counter() - started:.0f} s)"
             )
@@ -198,7 +198,7 @@ def main() -> None:
             stack.stop()
 
     print()
-    print("| target | requests/s | p50 ms | p99 ms | × bare ceiling | not 200 |")
+    print("| target | requests/s | p50 ms | p99 ms | x bare ceiling | not 200 |")
     print("|---|---|---|---|---|---|")
     for target in plan:
         other = {s: n for s, n in target.statuses.items() if s != 200}
