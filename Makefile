@@ -68,6 +68,8 @@ install-services: $(VENV)/.installed-services
 
 # Local development runs with DEBUG on unless the environment or .env says otherwise.
 run superuser: export DEBUG ?= true
+# Links in emails (newsletter confirm, unsubscribe) point at this server, whatever its port.
+run: export PUBLIC_URL ?= http://$(HOST):$(SUDAMALL_PORT)
 
 # On MySQL/MariaDB when DATABASE_URL or DB_NAME says so (the driver is installed then).
 run: install-dev

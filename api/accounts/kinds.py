@@ -12,6 +12,7 @@ register(
         priority="now",
         secret=True,
         # No in-app row: a code belongs only in the mailbox it proves.
+        sample={"purpose": "verify_email", "code": "123456", "minutes": 10},
     ),
     Kind(
         name="welcome",

@@ -75,6 +75,14 @@ class TemplateAdmin(admin.ModelAdmin):
     filter_horizontal = ("styles", "images", "attachments")
     readonly_fields = ("preview",)
     actions = ["send_test_to_me"]
+    _asset_kinds = {"styles": Asset.Kind.STYLE, "images": Asset.Kind.IMAGE,
+                    "attachments": Asset.Kind.ATTACHMENT}  # fmt: skip
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """Each picker offers only its own kind of asset (no stylesheet among the images)."""
+        if db_field.name in self._asset_kinds:
+            kwargs["queryset"] = Asset.objects.filter(kind=self._asset_kinds[db_field.name])
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="Preview (sample values)")
     def preview(self, template: Template) -> str:
@@ -114,6 +122,7 @@ class AssetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class LogInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = post_office.Log
     fields = ("date", "status", "exception_type", "message")
+    readonly_fields = fields  # date is not editable: a form can't even list it
     extra = 0
 
 
@@ -138,6 +147,7 @@ class DispatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 admin.site.unregister(post_office.EmailTemplate)  # templates are notifications.Template
 admin.site.unregister(post_office.Attachment)  # attachments are notifications.Asset
 admin.site.unregister(post_office.Email)
+admin.site.unregister(post_office.Log)  # shown, read-only, on each email's page
 
 
 @admin.register(post_office.Email)
@@ -145,6 +155,7 @@ class SentEmailAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Each email as rendered and sent (django-post-office's log), with its attempts. Sending
     and resending go through the dispatches, never post_office's own queue."""
 
+    change_form_template = "admin/change_form.html"  # post_office's own links its resend view
     list_display = ("created", "to_address", "subject", "status", "priority", "number_of_retries")
     list_filter = ("status", "priority", "backend_alias")
     search_fields = ("to", "subject")

@@ -10,7 +10,7 @@ text is email only.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Category = Literal["security", "order", "payment", "chat", "account", "marketing"]
 
@@ -40,6 +40,9 @@ class Kind:
     # Its content is a secret (a one-time code): wiped from the stored context and the email
     # log once sent or expired, so the database keeps no usable code.
     secret: bool = False
+    # Sample values for previews (a list variable needs a list to loop over); the others show
+    # as ``[name]``.
+    sample: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def mandatory(self) -> bool:

@@ -328,6 +328,19 @@ def render_email(
     return render_files(template, context)
 
 
-def preview_context(kind: str) -> dict[str, str]:
-    """Sample values for a preview: each declared variable shows its own name."""
-    return {name: f"[{escape(name)}]" for name in registry.get(kind).variables}
+def preview_context(kind: str) -> dict[str, Any]:
+    """Sample values for a preview: the kind's own samples, else each variable shows its name."""
+    spec = registry.get(kind)
+    return {name: spec.sample.get(name, f"[{escape(name)}]") for name in spec.variables}
+
+
+def with_images_inline(html: str, images: Sequence[Asset]) -> str:
+    """``cid:`` references replaced by the images themselves (``data:`` URIs), for a preview in
+    a browser, which can't follow ``cid:`` outside a mail client."""
+    import base64
+
+    for image in images:
+        with image.file.open("rb") as handle:
+            data = base64.b64encode(handle.read()).decode()
+        html = html.replace(f"cid:{image.name}", f"data:{image.content_type};base64,{data}")
+    return html

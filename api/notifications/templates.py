@@ -3,6 +3,7 @@ carry every image they show; one template per kind and language for the transact
 (the one the dispatcher finds), any number for the marketing kind (a campaign names its own)."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from notifications.rendering import (
     preview_context,
     primitive,
     render_stored,
+    with_images_inline,
 )
 
 FIELDS = ("name", "kind", "language", "subject", "html", "text")
@@ -101,8 +103,9 @@ def _context(template: Template, context: Mapping[str, Any] | None) -> dict[str,
 
 def preview(template: Template, context: Mapping[str, Any] | None = None) -> RenderedEmail:
     """The template rendered as it would be sent (CSS inlined), with sample values for the
-    variables the context doesn't give."""
-    return render_stored(template, _context(template, context))
+    variables the context doesn't give, its images inline (a browser can't show ``cid:``)."""
+    rendered = render_stored(template, _context(template, context))
+    return replace(rendered, html=with_images_inline(rendered.html, rendered.images))
 
 
 def send_test(*, template: Template, address: str, context: Mapping[str, Any] | None) -> None:

@@ -20,6 +20,26 @@ register(
             "ar": "نحجز منتجاتك لمدة {minutes} دقيقة.",
         },
         link="/checkouts/{checkout_id}",
+        sample={
+            "minutes": 15,
+            "total": "12500.00",
+            "currency": "SDG",
+            "orders": [
+                {
+                    "number": "SM-00000017",
+                    "store": "Kassala Dates",
+                    "lines": [
+                        {
+                            "name": "Ajwa dates",
+                            "size": "1 kg",
+                            "quantity": 2,
+                            "line_total": "9000.00",
+                        },
+                        {"name": "Karkade", "size": "", "quantity": 1, "line_total": "3500.00"},
+                    ],
+                }
+            ],
+        },
     ),
     Kind(
         name="order_status",
@@ -29,5 +49,6 @@ register(
         title={"en": "Order {number}: {status}", "ar": "الطلب {number}: {status}"},
         body={"en": "{store}", "ar": "{store}"},
         link="/orders/{order_id}",
+        sample={"status": "shipped", "number": "SM-00000017", "note": ""},
     ),
 )

@@ -40,5 +40,6 @@ register(
         description="A refund was paid back.",
         title={"en": "Refund of {amount} {currency}", "ar": "استرداد {amount} {currency}"},
         body={"en": "{reason}", "ar": "{reason}"},
+        sample={"late_payment": False, "fully_refunded": True, "reason": ""},
     ),
 )

@@ -24,6 +24,12 @@ FOOTER = {
     Language.ENGLISH: "You receive this email because of an action on your {{ site_name }} "
     "account. If it wasn't you, you can ignore it.",
 }
+# The confirmation goes to an address that may have no account.
+CONFIRM_FOOTER = {
+    Language.ARABIC: "وصلتك هذه الرسالة لأن أحدهم طلب اشتراك هذا العنوان في نشرة {{ site_name }}.",
+    Language.ENGLISH: "You receive this because someone asked to subscribe this address to the "
+    "{{ site_name }} newsletter.",
+}
 MARKETING_FOOTER = {
     Language.ARABIC: "وصلتك هذه الرسالة لأنك مشترك في نشرة {{ site_name }}. "
     '<a href="{{ unsubscribe_url }}">إلغاء الاشتراك</a>',
@@ -94,7 +100,8 @@ def seed(*, replace: bool = False) -> list[str]:
                 if parts is None:
                     continue
                 subject, content, text = parts
-                footer = (MARKETING_FOOTER if kind.marketing else FOOTER)[language]
+                footers = CONFIRM_FOOTER if kind.name == "newsletter_confirm" else FOOTER
+                footer = (MARKETING_FOOTER if kind.marketing else footers)[language]
                 html = (
                     layout.replace("{{ LANG }}", language)
                     .replace("CONTENT", content)

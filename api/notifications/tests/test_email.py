@@ -191,6 +191,7 @@ def test_the_same_notification_triggered_twice_sends_one_email_and_one_in_app_ro
 
 def test_work_that_rolled_back_sends_nothing():
     amna = UserFactory()
+
     def failing_change() -> None:
         with transaction.atomic():
             services.notify(
