@@ -17,7 +17,12 @@ from post_office import models as post_office
 from core.admin import ReadOnlyAdminMixin
 from notifications import services, templates
 from notifications.models import Asset, Dispatch, Notification, Template, UserEvent
-from notifications.rendering import TemplateProblem, check_template
+from notifications.rendering import (
+    TemplateProblem,
+    check_template,
+    preview_context,
+    render_subject,
+)
 
 
 @admin.register(UserEvent)
@@ -69,7 +74,7 @@ class TemplateForm(forms.ModelForm):
 @admin.register(Template)
 class TemplateAdmin(admin.ModelAdmin):
     form = TemplateForm
-    list_display = ("name", "kind", "language", "subject", "updated_at")
+    list_display = ("name", "kind", "language", "sample_subject", "updated_at")
     list_filter = ("kind", "language")
     search_fields = ("name", "subject")
     filter_horizontal = ("styles", "images", "attachments")
@@ -83,6 +88,13 @@ class TemplateAdmin(admin.ModelAdmin):
         if db_field.name in self._asset_kinds:
             kwargs["queryset"] = Asset.objects.filter(kind=self._asset_kinds[db_field.name])
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    @admin.display(description="Subject (sample values)")
+    def sample_subject(self, template: Template) -> str:
+        try:
+            return render_subject(template, preview_context(template.kind))
+        except Exception:
+            return template.subject
 
     @admin.display(description="Preview (sample values)")
     def preview(self, template: Template) -> str:

@@ -37,8 +37,8 @@ class CampaignAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     unsubscribed = _counter("unsubscribed", "unsubscribed")
 
     list_display = (
-        "name", "status", "scheduled_at", "rate_per_minute", "recipients", "waiting",
-        "sent", "failed", "skipped", "bounced", "unsubscribed", "finished_at",
+        "name", "status", "scheduled_at", "recipients", "sent", "failed", "bounced",
+        "unsubscribed",
     )  # fmt: skip
     list_filter = ("status",)
     search_fields = ("name",)

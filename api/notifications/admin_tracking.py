@@ -15,10 +15,7 @@ from notifications.models import Suppression, TrackingEvent
 class TrackingEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What the email providers reported (notifications.tracking), as received: read-only."""
 
-    list_display = (
-        "received_at", "provider", "event_type", "reject_reason", "recipient", "message_id",
-        "occurred_at",
-    )  # fmt: skip
+    list_display = ("received_at", "provider", "event_type", "reject_reason", "recipient")
     list_filter = ("provider", "event_type", "reject_reason")
     search_fields = ("=recipient", "=message_id", "=event_id")
     date_hierarchy = "received_at"

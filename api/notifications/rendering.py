@@ -275,6 +275,12 @@ def full_context(context: Mapping[str, Any], *, recipient_name: str = "") -> dic
     }
 
 
+def render_subject(template: Template, context: Mapping[str, Any]) -> str:
+    """Only the subject line (the admin's list shows it with sample values)."""
+    values = full_context(context)
+    return " ".join(_compiled(template.subject, True).render(_context(values)).split())
+
+
 def render_stored(template: Template, context: Mapping[str, Any]) -> RenderedEmail:
     values = full_context(context)
     parts = _template_parts(template)
