@@ -40,8 +40,8 @@ urlpatterns = [
     path("api/", include("orders.urls")),  # before the cart's: /api/cart/checkout/
     path("api/cart/", include("carts.urls")),
     path("api/", include("products.urls")),
-    path("o/", include("authentication.page_urls")),
-    path("newsletter/", include("notifications.page_urls")),  # pages the emails link to  # sign-in for /o/authorize/
+    path("o/", include("authentication.page_urls")),  # sign-in for /o/authorize/
+    path("newsletter/", include("notifications.page_urls")),  # the pages emails link to
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     # Last: a missing trailing slash is 308, anything else a JSON 404, DEBUG or not.
     re_path(r"^api/(?P<path>.*)$", core_apis.api_path_not_found),

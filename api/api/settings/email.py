@@ -33,6 +33,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Sudamall <no-reply@sudam
 # The public address of this API, for links in emails (newsletter confirm and unsubscribe).
 PUBLIC_URL = env("PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+
 # Sender identities: each kind sends as one, with its own From and, optionally, its own
 # connection options (credentials, host or a whole backend) passed to get_connection() — never
 # by changing the global EMAIL_* settings, so identities sending at once can't swap credentials.

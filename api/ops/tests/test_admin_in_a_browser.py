@@ -11,11 +11,11 @@ from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from authentication.models import ExternalIdentity
 from chat import services as chat_services
 from core.tests.browser import SCREENSHOTS, chromium_page, needs_chromium
+from notifications.models import Campaign, Subscriber, Suppression, Template, TrackingEvent
+from notifications.seeds import seed as seed_email_templates
 from orders.tests.factories import paid_checkout, place_checkout
 from payments.tests.factories import open_payment
 from products.tests.factories import make_product
-from notifications.models import Campaign, Subscriber, Suppression, Template, TrackingEvent
-from notifications.seeds import seed as seed_email_templates
 from search.models import SearchQuery, SynonymGroup
 from stores.tests.factories import StoreFactory
 
@@ -73,8 +73,10 @@ def staff_browser(live_server, settings):
     seed_email_templates()
     Subscriber.objects.create(address=buyer.email, user=buyer, status="subscribed")
     Suppression.objects.create(address="gone@example.com", reason="bounced", detail="550 5.1.1")
-    TrackingEvent.objects.create(provider="mailgun", event_id="mg-1", event_type="delivered",
-                                 recipient=buyer.email, message_id="<20261130.1@mg.example>")  # fmt: skip
+    TrackingEvent.objects.create(
+        provider="mailgun", event_id="mg-1", event_type="delivered", recipient=buyer.email,
+        message_id="<20261130.1@mg.example>",
+    )  # fmt: skip
     Campaign.objects.create(name="Ramadan offers", scheduled_at=timezone.now(),
                             template=Template.objects.get(name="newsletter.ar"))  # fmt: skip
     talk, _ = chat_services.start_conversation(
