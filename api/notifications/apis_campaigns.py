@@ -78,7 +78,9 @@ class CampaignSegmentSerializer(serializers.Serializer):
 
 
 class CampaignCreateSerializer(serializers.Serializer):
-    template_id = serializers.IntegerField(help_text="A template of kind `newsletter`.")
+    template_id = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, help_text="A template of kind `newsletter`."
+    )
     name = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="",
         help_text="Default: the template's name and the scheduled time.",

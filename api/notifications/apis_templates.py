@@ -22,6 +22,10 @@ from notifications.models import Asset, Language, Template
 TAGS = ["notifications-staff"]
 
 
+def asset_id() -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
 def _drf(error: DjangoValidationError) -> ValidationError:
     return ValidationError(error.message_dict if hasattr(error, "error_dict") else error.messages)
 
@@ -56,13 +60,13 @@ class TemplateSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="",
         help_text="The text part; left empty, it is derived from the HTML.",
     )  # fmt: skip
-    styles = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    styles = serializers.ListField(child=asset_id(), required=False, default=list, max_length=20)
     images = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list,
+        child=asset_id(), required=False, default=list, max_length=50,
         help_text="Image assets; the HTML shows each as `cid:<its name>`.",
     )  # fmt: skip
     attachments = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list
+        child=asset_id(), required=False, default=list, max_length=20
     )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
@@ -100,7 +104,7 @@ class PreviewSerializer(serializers.Serializer):
 
 class SendTestSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    template_id = serializers.IntegerField()
+    template_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     context = serializers.DictField(required=False, default=dict)  # type: ignore[assignment]
 
 

@@ -70,6 +70,8 @@ class TemplateProblem(ValueError):
 def primitive(value: Any, *, path: str = "context") -> Any:
     """``value`` as JSON-like primitives, or TypeError naming where something else was found:
     a model, a request or any object with attributes never reaches a template."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+        raise TypeError(f"{path} is a number too large to keep exactly")
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, Decimal):

@@ -78,8 +78,13 @@ def list_response(
             return found.products, found.count
 
         return paginate_fetched(request, view, fetch, ProductSerializer)
-    products = selectors.list_products(user=user, filters=filters, store_id=store_id)
-    return paginate(request, view, products, ProductSerializer)
+
+    def page(offset: int, limit: int) -> tuple[list, int]:
+        return selectors.catalogue_page(
+            user=user, filters=filters, offset=offset, limit=limit, store_id=store_id
+        )
+
+    return paginate_fetched(request, view, page, ProductSerializer)
 
 
 class ProductListCreateApi(APIView):

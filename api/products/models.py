@@ -63,6 +63,7 @@ class Product(TimeStampedModel):
             models.Index(fields=["deleted_at", "price"], name="product_live_price"),
             # The default listing: live products, newest first, read in index order.
             models.Index(fields=["deleted_at", "created_at", "id"], name="product_live_recent"),
+            models.Index(fields=["deleted_at", "name", "id"], name="product_live_name"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(price__gt=0), name="product_price_positive"),

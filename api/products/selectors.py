@@ -1,11 +1,15 @@
 """Reads of the catalogue, shaped for their serializers: a product list costs the same handful
 of queries whatever the page size (products, sizes, tags, images, plus the count)."""
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     BooleanField,
     Case,
@@ -29,6 +33,7 @@ from accounts.models import User
 from products.models import Category, Favorite, Product, ProductVersion, Reservation, Size, Tag
 from search import services as search_services
 from search.query import Filters, SearchRequest
+from stores.models import Store
 
 LOW_STOCK_THRESHOLD = 5
 
@@ -149,8 +154,14 @@ def _products(*, user: User | None, include_deleted: bool = False) -> QuerySet[P
 def list_products(
     *, user: User | None, filters: dict[str, Any] | None = None, store_id: int | None = None
 ) -> QuerySet[Product]:
-    filters = filters or {}
-    products = _products(user=user)
+    """The catalogue as one queryset, each product loaded for its serializer (favourites,
+    checkout's lookups). A page of the public list comes from ``catalogue_page`` instead."""
+    return _filtered(_products(user=user), filters or {}, store_id)
+
+
+def _filtered(
+    products: QuerySet[Product], filters: Mapping[str, Any], store_id: int | None
+) -> QuerySet[Product]:
     if store_id is not None:
         products = products.filter(store_id=store_id)
     if filters.get("store"):
@@ -159,7 +170,9 @@ def list_products(
         category = Category.objects.filter(slug=filters["category"]).first()
         if category is None:
             return products.none()
-        products = products.filter(category__path__startswith=category.path)
+        # The category and those under it, as ids: no join for the planner to start from.
+        subtree = Category.objects.filter(path__startswith=category.path).values_list("pk")
+        products = products.filter(category_id__in=[pk for (pk,) in subtree])
     if filters.get("tag"):
         products = products.filter(tags__slug=filters["tag"])
     if filters.get("min_price") is not None:
@@ -186,6 +199,65 @@ def list_products(
             )
         )
     return products.order_by(*ORDERINGS[filters.get("ordering") or "-created_at"])
+
+
+def _catalogue_ids(
+    filters: Mapping[str, Any], store_id: int | None, *, for_count: bool = False
+) -> QuerySet[Product]:
+    """The products on sale matching ``filters``, in their order, from the products table
+    alone: the open stores are a short id list, not a join. Joined, MariaDB read the stores
+    first and sorted the whole live catalogue through a temporary table for every page (126 to 209
+    ms at 100,000 products); alone, it walks the ordering's index and stops at the page (about
+    1 ms), whatever the catalogue's size. Counting is the other way round: with the open stores
+    as a subquery MariaDB counts each store's range of ``product_store_live`` from the index
+    alone (16 ms at 100,000), where the id list made it look up every row (110 ms)."""
+    open_stores: Any = Store.objects.filter(is_active=True, deleted_at__isnull=True).values("pk")
+    if not for_count:
+        open_stores = [row["pk"] for row in open_stores]
+    products = Product.objects.filter(deleted_at__isnull=True, store_id__in=open_stores)
+    needs_price = any(filters.get(key) is not None for key in ("min_price", "max_price")) or (
+        (filters.get("ordering") or "").endswith("price")
+    )
+    if needs_price:
+        products = products.annotate(current_price=current_price_expression(timezone.now()))
+    return _filtered(products, filters, store_id)
+
+
+def _catalogue_count(filters: Mapping[str, Any], store_id: int | None) -> int:
+    """How many products match, shared for CATALOGUE_CACHE_SECONDS (the lag the catalogue's
+    shared answers already have): every page of one listing, signed-in readers' included,
+    costs one count a second, not one each."""
+    seconds = settings.CATALOGUE_CACHE_SECONDS
+    wanted = {k: str(v) for k, v in sorted(filters.items()) if k not in ("ordering", "search")}
+    key = "catalogue-count:" + hashlib.sha256(json.dumps([store_id, wanted]).encode()).hexdigest()
+    if seconds:
+        cached = cache.get(key)
+        if cached is not None:
+            return int(cached)
+    count = _catalogue_ids(filters, store_id, for_count=True).order_by().count()
+    if seconds:
+        cache.set(key, count, seconds)
+    return count
+
+
+def catalogue_page(
+    *,
+    user: User | None,
+    filters: Mapping[str, Any],
+    offset: int,
+    limit: int,
+    store_id: int | None = None,
+) -> tuple[list[Product], int]:
+    """One page of the public catalogue and the total: the page's ids first (one products-only
+    query, see ``_catalogue_ids``), then those products loaded for their serializer. ``limit``
+    0 asks only for the total."""
+    count = _catalogue_count(filters, store_id)
+    if not limit or offset >= count:
+        return [], count
+    ids_query = _catalogue_ids(filters, store_id)
+    ids = list(ids_query.values_list("pk", flat=True)[offset : offset + limit])
+    found = {p.pk: p for p in _products(user=user).filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found], count
 
 
 @dataclass

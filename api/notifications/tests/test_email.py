@@ -357,3 +357,43 @@ def test_staff_send_a_test_email_of_a_template(staff_client):
     [sent] = mail.outbox
     assert sent.to == ["qa@example.com"]
     assert "A-1" in sent.subject
+
+
+def test_many_notifications_at_once_in_a_fixed_number_of_statements(
+    django_assert_max_num_queries,
+):
+    from notifications import events
+    from notifications.models import Preference
+
+    people = [UserFactory() for _ in range(30)]
+    Preference.objects.create(user=people[2], kind="chat_unread", email=False)
+    services.notify("chat_unread", key="chat:0", context={"count": 1}, user_id=people[0].pk,
+                    address=people[0].email)  # fmt: skip
+    mail.outbox.clear()
+    notices = [
+        services.Notice(
+            "chat_unread",
+            key=f"chat:{n}",
+            context={"count": 1, "sender": "Shop"},
+            user_id=person.pk,
+            address=person.email,
+        )
+        for n, person in enumerate(people)
+    ]
+
+    with (
+        override_settings(CELERY_TASK_ALWAYS_EAGER=False),
+        transaction.atomic(),
+        django_assert_max_num_queries(12),
+    ):
+        made = services.notify_many(notices + notices[:3])  # a repeat in a batch: once
+    services.send_due(now=timezone.now() + timedelta(minutes=5))  # the worker's part
+
+    assert made == 29  # chat:0's key was used by the notify above
+    assert Notification.objects.filter(kind="chat_unread").count() == 30
+    # people[0]'s notification went out before (its key); people[2] turned chat emails off.
+    expected = [people[1], *people[3:]]
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in expected)
+    [event] = events.events_after(people[5].pk, 0).events
+    assert event.type == "notification.created"
+    assert Notification.objects.get(pk=event.data["id"]).user_id == people[5].pk

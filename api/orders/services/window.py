@@ -19,7 +19,7 @@ from core.exceptions import Conflict
 from notifications.events import push_many, push_to_user
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks
-from orders.services.notify import email_order_status
+from orders.services.notify import email_order_status, email_orders_status
 from products.models import Reservation
 from products.services import stock
 
@@ -124,8 +124,9 @@ def expire_due_checkouts() -> int:
             for checkout_id, buyer_id in sorted(due, key=lambda row: (row[1], row[0]))
         )
         expired_ids = [pk for pk, _ in orders]
-        for order in Order.objects.filter(pk__in=expired_ids).select_related("store", "buyer"):
-            email_order_status(order=order)
+        email_orders_status(
+            Order.objects.filter(pk__in=expired_ids).select_related("store", "buyer")
+        )
     logger.info("expired due checkouts", extra={"count": len(due)})
     return len(due)
 
