@@ -166,7 +166,9 @@ def test_a_webhook_payment_reaches_an_open_socket_and_a_resumed_one(tmp_path, mo
 
         assert [e["seq"] for e in missed] == list(range(left_at + 1, left_at + 1 + len(missed)))
         assert {"payment.succeeded", "order.status_changed"} <= {e["type"] for e in missed}
-        assert [e["seq"] for e in live] == [e["seq"] for e in missed][-len(live) :]
+        # What the open socket got live, the resumed one got too, under the same seqs (the
+        # in-app notification.created that follows each may come after the live socket stopped).
+        assert {(e["seq"], e["type"]) for e in live} <= {(e["seq"], e["type"]) for e in missed}
 
         async def origins() -> dict[str, object]:
             outcomes: dict[str, object] = {}
