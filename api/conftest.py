@@ -49,10 +49,15 @@ def shipping_address() -> dict:
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Iterator[None]:
-    # Throttle counters and cached values must not leak between tests.
+    # Throttle counters and cached values must not leak between tests (nor the catalogue
+    # answers each process keeps for a second, core.http_cache).
+    from core import http_cache
+
     cache.clear()
+    http_cache.forget_local()
     yield
     cache.clear()
+    http_cache.forget_local()
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,17 @@ per page. Every such answer carries an ``ETag`` and ``Cache-Control: public, max
 stale-while-revalidate=30``; a client (or a CDN) that sends ``If-None-Match`` with the current
 tag gets a 304 without a body. Signed-in callers (their answers carry ``is_favorite``) are never
 cached, and throttling and permissions run before the cache is asked.
+
+Each web process also keeps what it fetched from the shared cache in its own memory until that
+entry's second is up (counted from when it was made, not fetched, so a change still shows within
+``CATALOGUE_CACHE_SECONDS``): a popular page costs a process one Redis round trip a second, not
+one per request.
 """
 
 import functools
 import hashlib
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +42,35 @@ def _headers(etag: str) -> dict[str, str]:
     }
 
 
+_local: dict[str, tuple[float, str, bytes]] = {}  # key → (expires at, etag, body), this process
+_local_lock = threading.Lock()
+LOCAL_ENTRIES = 2000
+
+
+def _local_get(key: str) -> tuple[str, bytes] | None:
+    entry = _local.get(key)
+    if entry is None or entry[0] <= time.time():
+        return None
+    return entry[1], entry[2]
+
+
+def _local_put(key: str, made_at: float, etag: str, body: bytes) -> None:
+    expires = made_at + settings.CATALOGUE_CACHE_SECONDS
+    if expires <= time.time():
+        return
+    with _local_lock:
+        if len(_local) >= LOCAL_ENTRIES:  # many distinct URLs: drop the expired, else all
+            now = time.time()
+            for old in [k for k, v in _local.items() if v[0] <= now] or list(_local):
+                _local.pop(old, None)
+        _local[key] = (expires, etag, body)
+
+
+def forget_local() -> None:
+    with _local_lock:
+        _local.clear()
+
+
 def _not_modified(request: Request, etag: str) -> bool:
     return etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
 
@@ -55,15 +91,23 @@ def _cached(handler: Handler, *, unless: tuple[str, ...]) -> Handler:
         ):
             return handler(self, request, *args, **kwargs)
         key = "http:" + hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
-        cached = cache.get(key)
-        if cached is None:
-            response = handler(self, request, *args, **kwargs)
-            if response.status_code != status.HTTP_200_OK:
-                return response
-            body = JSONRenderer().render(response.data)
-            cached = ('"' + hashlib.sha256(body).hexdigest()[:32] + '"', body)
-            cache.set(key, cached, settings.CATALOGUE_CACHE_SECONDS)
-        etag, body = cached
+        local = _local_get(key)
+        if local is not None:
+            etag, body = local
+        else:
+            shared = cache.get(key)
+            if shared is None:
+                response = handler(self, request, *args, **kwargs)
+                if response.status_code != status.HTTP_200_OK:
+                    return response
+                body = JSONRenderer().render(response.data)
+                etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+                made_at = time.time()
+                cache.set(key, (etag, body, made_at), settings.CATALOGUE_CACHE_SECONDS)
+            else:
+                etag, body = shared[0], shared[1]
+                made_at = shared[2] if len(shared) > 2 else time.time()
+            _local_put(key, made_at, etag, body)
         if _not_modified(request, etag):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=_headers(etag))
         return HttpResponse(body, content_type="application/json", headers=_headers(etag))

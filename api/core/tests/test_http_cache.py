@@ -32,6 +32,24 @@ def test_a_burst_of_anonymous_readers_costs_one_database_pass(
     assert second["ETag"] == first["ETag"]
 
 
+def test_a_process_asks_the_shared_cache_once_a_second_per_page(api_client, monkeypatch):
+    from core import http_cache
+
+    make_product(name="Karkade 500 g")
+    api_client.get("/api/products/")  # made and shared
+    http_cache.forget_local()  # as another process would be: it has only the shared copy
+    asked = []
+    original = http_cache.cache.get
+    monkeypatch.setattr(
+        http_cache.cache, "get", lambda *a, **k: asked.append(1) or original(*a, **k)
+    )
+
+    answers = [APIClient().get("/api/products/") for _ in range(5)]
+
+    assert len(asked) == 1  # then its own copy, until the shared entry's second is up
+    assert len({a.content for a in answers}) == 1
+
+
 def test_an_unchanged_page_is_a_304_without_a_body(api_client: APIClient):
     product = make_product()
     tag = api_client.get(f"/api/products/{product.pk}/")["ETag"]
