@@ -126,36 +126,9 @@ SUGGESTS = [
 ]
 
 
+from benchdb import admin_connection  # noqa: E402 - beside this script
+
 # --- the environment, before Django starts ------------------------------------------------------
-
-
-def admin_connection(url: Any) -> Any:
-    """A MariaDB connection that may create the bench database: the app user if it may, else
-    root without a password (a local server set up by mysql-init/init.sql)."""
-    import MySQLdb
-
-    host, port = url.hostname or "127.0.0.1", url.port or 3306
-    conn = MySQLdb.connect(host=host, port=port, user=url.username, password=url.password or "")
-    try:
-        conn.cursor().execute(f"CREATE DATABASE IF NOT EXISTS `{BENCH_DATABASE}`")
-        return conn
-    except MySQLdb.OperationalError:
-        conn.close()
-    try:
-        conn = MySQLdb.connect(host=host, port=port, user="root", password="")
-    except MySQLdb.OperationalError:
-        sys.exit(
-            f"can't create {BENCH_DATABASE} as {url.username} or root@{host}; as an "
-            f"administrator: CREATE DATABASE {BENCH_DATABASE}; GRANT ALL ON {BENCH_DATABASE}.* "
-            f"TO '{url.username}'@'%';"
-        )
-    cursor = conn.cursor()
-    cursor.execute("SELECT Host FROM mysql.user WHERE User = %s", [url.username])
-    for (client,) in cursor.fetchall():
-        cursor.execute(
-            f"GRANT ALL PRIVILEGES ON `{BENCH_DATABASE}`.* TO %s@%s", [url.username, client]
-        )
-    return conn
 
 
 def prepare_environment(args: argparse.Namespace) -> None:
@@ -192,7 +165,7 @@ def prepare_environment(args: argparse.Namespace) -> None:
     if not database.startswith("mysql") or not redis_url:
         sys.exit("--services needs DATABASE_URL (mysql://…) and REDIS_URL")
     url = urlsplit(database)
-    conn = admin_connection(url)
+    conn = admin_connection(url, BENCH_DATABASE)
     try:
         if not args.reuse:
             conn.cursor().execute(f"DROP DATABASE IF EXISTS `{BENCH_DATABASE}`")
@@ -762,7 +735,7 @@ def drop_database(services: bool) -> None:
         for name in ("db.sqlite3", "db.sqlite3-wal", "db.sqlite3-shm", "celery-broker.sqlite3"):
             (Path(settings.VAR_DIR) / name).unlink(missing_ok=True)
         return
-    conn = admin_connection(urlsplit(os.environ["DATABASE_URL"]))
+    conn = admin_connection(urlsplit(os.environ["DATABASE_URL"]), BENCH_DATABASE)
     try:
         conn.cursor().execute(f"DROP DATABASE IF EXISTS `{BENCH_DATABASE}`")
     finally:
