@@ -68,10 +68,11 @@ def paginate_fetched(
     request: Request,
     view: APIView,
     fetch: Callable[[int, int], tuple[list, int]],
-    serializer_class: type[BaseSerializer],
+    serializer_class: type[BaseSerializer] | None,
 ) -> Response:
     """As ``paginate``, for results that come a page at a time with their total:
-    ``fetch(offset, limit) -> (items, count)``."""
+    ``fetch(offset, limit) -> (items, count)``. Without a serializer the items are already
+    the answer's dicts (a read model's)."""
     paginator = PageNumberPagination()
     size = paginator.get_page_size(request)
     number = paginator.get_page_number(request, None)
@@ -81,6 +82,8 @@ def paginate_fetched(
     offset = (number - 1) * size
     items, count = fetch(offset, size)
     page: Any = paginator.paginate_queryset(_Fetched(items, count, offset), request, view=view)
+    if serializer_class is None:
+        return paginator.get_paginated_response(list(page))
     context = {"request": request}
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 

@@ -74,17 +74,23 @@ def list_response(
                 store_id=store_id,
                 facets=False,
                 log=limit > 0,  # ?page=last asks for the count first: one search, one log
+                absolute=request.build_absolute_uri,
             )
             return found.products, found.count
 
-        return paginate_fetched(request, view, fetch, ProductSerializer)
+        return paginate_fetched(request, view, fetch, None)
 
     def page(offset: int, limit: int) -> tuple[list, int]:
         return selectors.catalogue_page(
-            user=user, filters=filters, offset=offset, limit=limit, store_id=store_id
+            user=user,
+            filters=filters,
+            offset=offset,
+            limit=limit,
+            store_id=store_id,
+            absolute=request.build_absolute_uri,
         )
 
-    return paginate_fetched(request, view, page, ProductSerializer)
+    return paginate_fetched(request, view, page, None)
 
 
 class ProductListCreateApi(APIView):
@@ -129,8 +135,10 @@ class ProductDetailApi(APIView):
     @extend_schema(tags=TAGS, summary="A product", responses={200: ProductSerializer})
     @cache_anonymous_get()
     def get(self, request: Request, product_id: int) -> Response:
-        product = selectors.get_product(product_id=product_id, user=optional_user(request))
-        return Response(ProductSerializer(product, context={"request": request}).data)
+        product = selectors.product_page(
+            product_id=product_id, user=optional_user(request), absolute=request.build_absolute_uri
+        )
+        return Response(product)
 
     def _update(self, request: Request, product_id: int, *, partial: bool) -> Response:
         user = request.user
@@ -309,11 +317,12 @@ class ProductSearchApi(APIView):
                 limit=limit,
                 facets=limit > 0,  # ?page=last asks for the count first: one search, one log
                 log=limit > 0,
+                absolute=request.build_absolute_uri,
             )
             found["page"] = page
             return page.products, page.count
 
-        response = paginate_fetched(request, self, fetch, ProductSerializer)
+        response = paginate_fetched(request, self, fetch, None)
         page = found["page"]
         response.data["facets"] = page.facets
         response.data["backend"] = page.backend

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch
 
+from products import cards
 from products.models import Category, Product, Size
 from products.selectors import live_sizes, on_sale
 from search import feed
@@ -101,6 +102,9 @@ class ProductDocuments:
                 }
             )
         return documents
+
+    def follow(self, ids: Sequence[int]) -> None:
+        cards.refresh(ids)
 
     def ids_of(self, kind: str, object_id: int) -> list[int]:
         products = Product.objects.filter(deleted_at__isnull=True)

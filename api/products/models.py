@@ -227,3 +227,24 @@ class Favorite(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} likes product {self.product_id}"
+
+
+class ProductCard(models.Model):
+    """The catalogue's read model: a product's public representation as the API shows it,
+    precomputed, less what changes without the product row changing (stock, the offer's being
+    active now, the store's and category's names, favourites), which each read adds.
+
+    A card is served only while its ``version`` and ``updated_at`` are the product's: any
+    change a buyer can see bumps one of them in the change's own transaction, so a stale card
+    is a miss, never an answer. See ``products/cards.py``."""
+
+    product = models.OneToOneField(
+        Product, primary_key=True, on_delete=models.CASCADE, related_name="card"
+    )
+    version = models.PositiveIntegerField()
+    updated_at = models.DateTimeField()
+    payload = models.TextField()
+    built_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"card of product {self.product_id} v{self.version}"

@@ -30,6 +30,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from products import cards
 from products.models import Category, Favorite, Product, ProductVersion, Reservation, Size, Tag
 from search import services as search_services
 from search.query import Filters, SearchRequest
@@ -247,22 +248,22 @@ def catalogue_page(
     offset: int,
     limit: int,
     store_id: int | None = None,
-) -> tuple[list[Product], int]:
-    """One page of the public catalogue and the total: the page's ids first (one products-only
-    query, see ``_catalogue_ids``), then those products loaded for their serializer. ``limit``
-    0 asks only for the total."""
+    absolute: cards.Absolute | None = None,
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the public catalogue, as the API shows it, and the total: the page's ids
+    first (one products-only query, see ``_catalogue_ids``), then their cards (``cards``).
+    ``limit`` 0 asks only for the total."""
     count = _catalogue_count(filters, store_id)
     if not limit or offset >= count:
         return [], count
     ids_query = _catalogue_ids(filters, store_id)
     ids = list(ids_query.values_list("pk", flat=True)[offset : offset + limit])
-    found = {p.pk: p for p in _products(user=user).filter(pk__in=ids)}
-    return [found[pk] for pk in ids if pk in found], count
+    return cards.products(ids, user=user, absolute=absolute), count
 
 
 @dataclass
 class SearchPage:
-    products: list[Product]
+    products: list[dict[str, Any]]
     count: int
     facets: dict[str, Any] | None
     backend: str
@@ -279,10 +280,11 @@ def search_products(
     store_id: int | None = None,
     facets: bool = True,
     log: bool = True,
+    absolute: cards.Absolute | None = None,
 ) -> SearchPage:
     """A page of products matching ``text`` (in relevance order unless ``filters["ordering"]``
-    says otherwise) from the search engine, with facet counts; each product as the list
-    shows it. A product the index still holds after it left sale is skipped."""
+    says otherwise) from the search engine, with facet counts; each product as the API shows
+    it. A product the index still holds after it left sale is skipped."""
     request = SearchRequest(
         text=text,
         filters=Filters(
@@ -301,9 +303,8 @@ def search_products(
         facets=facets,
     )
     outcome = search_services.search_products(request=request, log=log)
-    found = {p.pk: p for p in _products(user=user).filter(pk__in=outcome.result.ids)}
     return SearchPage(
-        products=[found[pk] for pk in outcome.result.ids if pk in found],
+        products=cards.products(outcome.result.ids, user=user, absolute=absolute),
         count=outcome.result.count,
         facets=outcome.result.facets,
         backend=outcome.result.backend,
@@ -327,6 +328,17 @@ def get_product(*, product_id: int, user: User | None) -> Product:
     if product is None:
         raise Http404
     return product
+
+
+def product_page(
+    *, product_id: int, user: User | None, absolute: cards.Absolute | None = None
+) -> dict[str, Any]:
+    """A product on sale as the API shows it, from its card; 404 when missing, deleted or its
+    store closed."""
+    found = cards.products([product_id], user=user, absolute=absolute)
+    if not found:
+        raise Http404
+    return found[0]
 
 
 def get_product_for_owner(*, product_id: int, user: User) -> Product:

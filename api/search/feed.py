@@ -91,9 +91,11 @@ def reindex(ids: Iterable[int]) -> int:
     """Rewrite these products' documents from the catalogue (removing those not on sale). The
     caller holds the writer's turn (``lock_writer``) in its transaction."""
     wanted = sorted(set(ids))
-    documents = sources.source().documents(wanted)
+    source = sources.source()
+    documents = source.documents(wanted)
     index.write(documents)
     index.remove(set(wanted) - {doc["id"] for doc in documents})
+    source.follow(wanted)
     IndexLog.objects.bulk_create([IndexLog(document_id=pk) for pk in wanted])
     if settings.ELASTICSEARCH_URL and wanted:
         ElasticsearchPending.objects.bulk_create(

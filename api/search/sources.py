@@ -24,6 +24,11 @@ class DocumentSource(Protocol):
         """Every product on sale with its stamp, for the reconciler."""
         ...
 
+    def follow(self, ids: Sequence[int]) -> None:
+        """Bring the source's own read models up to these products' current state: the drain
+        calls it with each batch it rewrote, in the same turn."""
+        ...
+
 
 _source: DocumentSource | None = None
 

@@ -16,7 +16,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from core.images import process_image
-from products import indexing
+from products import cards, indexing
 from products.exceptions import NotProductOwner, SizeInUse
 from products.models import Category, Favorite, Product, ProductImage, Size, Tag
 from products.services import history, stock
@@ -74,7 +74,9 @@ def update_tag(*, tag: Tag) -> Tag:
     """Save a tag's name and slug as edited (in the admin); its products are re-indexed."""
     with transaction.atomic():
         tag.save()
-        indexing.product_changed(tag.products.values_list("pk", flat=True))
+        ids = list(tag.products.values_list("pk", flat=True))
+        cards.forget(ids)  # tag names are in the cards, and a rename is no new product version
+        indexing.product_changed(ids)
     return tag
 
 
