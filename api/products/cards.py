@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import BooleanField, Q, Value
 from django.utils import timezone
 
@@ -122,15 +122,17 @@ def _store(products: Sequence[Product], cards: dict[int, dict[str, Any]]) -> Non
     ]
     if not rows:
         return
+    # MariaDB's upsert has no conflict target (any unique key); SQLite's needs one.
+    target = ["product"] if connection.features.supports_update_conflicts_with_target else None
     try:
         with transaction.atomic():
             ProductCard.objects.bulk_create(
                 rows,
                 update_conflicts=True,
-                unique_fields=["product"],
+                unique_fields=target,
                 update_fields=["version", "updated_at", "payload", "built_at"],
             )
-    except DatabaseError:
+    except OperationalError:
         # Two readers filling the same card can deadlock on MariaDB: the answer is already
         # built, the next read (or the drain) stores it.
         logger.warning("could not store product cards", exc_info=True)
