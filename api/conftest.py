@@ -52,12 +52,15 @@ def _clear_cache() -> Iterator[None]:
     # Throttle counters and cached values must not leak between tests (nor the catalogue
     # answers each process keeps for a second, core.http_cache).
     from core import http_cache
+    from products import selectors
 
     cache.clear()
     http_cache.forget_local()
+    selectors.forget_open_stores()
     yield
     cache.clear()
     http_cache.forget_local()
+    selectors.forget_open_stores()
 
 
 @pytest.fixture(autouse=True)

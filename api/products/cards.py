@@ -24,16 +24,18 @@ longer on sale are never served (reads join the product and its store) and are d
 rebuild.
 """
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import BooleanField, Q, Value
+from django.db.models import BooleanField, Value
 from django.utils import timezone
 
-from products.models import Favorite, Product, ProductCard
+from products.models import Category, Favorite, Product, ProductCard, Reservation, Size
+from stores.models import Store
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +65,6 @@ STORED = ("id", "name", "description", "price", "currency", "tags", "offer", "ma
           "images", "version", "created_at", "updated_at")  # fmt: skip
 
 Absolute = Callable[[str], str]
-
-
-def _on_sale() -> Q:
-    return Q(
-        product__deleted_at__isnull=True,
-        product__store__is_active=True,
-        product__store__deleted_at__isnull=True,
-    )
 
 
 def _payload(product: Product) -> dict[str, Any]:
@@ -177,6 +171,39 @@ def rebuild(*, batch: int = 500) -> dict[str, int]:
 # --- reads ---------------------------------------------------------------------------------------
 
 
+@functools.cache
+def _sql() -> dict[str, str]:
+    """The two statements every catalogue read runs, written out once: built by the ORM they
+    cost more to compile than to run. ``{ids}`` takes the placeholders of the id list."""
+    q = connection.ops.quote_name
+
+    def table(model: Any) -> str:
+        return q(model._meta.db_table)
+
+    cards = f"""
+        SELECT c.{q("product_id")}, c.{q("version")}, c.{q("updated_at")}, c.{q("payload")},
+               p.{q("version")}, p.{q("updated_at")}, p.{q("store_id")}, s.{q("name")},
+               k.{q("slug")}, k.{q("name")}
+        FROM {table(ProductCard)} c
+        JOIN {table(Product)} p ON p.{q("id")} = c.{q("product_id")}
+        JOIN {table(Store)} s ON s.{q("id")} = p.{q("store_id")}
+        LEFT JOIN {table(Category)} k ON k.{q("id")} = p.{q("category_id")}
+        WHERE c.{q("product_id")} IN ({{ids}}) AND p.{q("deleted_at")} IS NULL
+          AND s.{q("is_active")} = %s AND s.{q("deleted_at")} IS NULL"""  # noqa: S608 - names from model meta
+    # Available: on hand, less what live reservations hold; holds past their deadline count
+    # as released even before the sweep releases them (``selectors.available_expression``).
+    sizes = f"""
+        SELECT z.{q("product_id")}, z.{q("id")}, z.{q("name")},
+               z.{q("on_hand")} - z.{q("reserved")} + COALESCE((
+                   SELECT SUM(r.{q("quantity")}) FROM {table(Reservation)} r
+                   WHERE r.{q("size_id")} = z.{q("id")} AND r.{q("status")} = %s
+                     AND r.{q("expires_at")} <= %s), 0)
+        FROM {table(Size)} z
+        WHERE z.{q("product_id")} IN ({{ids}}) AND z.{q("deleted_at")} IS NULL
+        ORDER BY z.{q("position")}, z.{q("id")}"""  # noqa: S608 - names from model meta
+    return {"cards": cards, "sizes": sizes}
+
+
 def _availability(total: int) -> str:
     from products.selectors import LOW_STOCK_THRESHOLD
 
@@ -193,28 +220,14 @@ def products(
     ``absolute`` turns a stored image URL into the one the client should fetch."""
     if not ids:
         return []
-    from products.selectors import live_sizes
-
-    rows = (
-        ProductCard.objects.filter(_on_sale(), product_id__in=ids)
-        .values_list(
-            "product_id",
-            "version",
-            "updated_at",
-            "payload",
-            "product__version",
-            "product__updated_at",
-            "product__store_id",
-            "product__store__name",
-            "product__category__slug",
-            "product__category__name",
-        )
-        .order_by()
-    )
+    with connection.cursor() as cursor:
+        marks = ", ".join(["%s"] * len(ids))
+        cursor.execute(_sql()["cards"].format(ids=marks), [*ids, True])
+        rows = cursor.fetchall()
     cards: dict[int, dict[str, Any]] = {}
     names: dict[int, tuple[int, str, str | None, str | None]] = {}
     for pk, version, updated, payload, live_version, live_updated, *refs in rows:
-        names[pk] = tuple(refs)  # type: ignore[assignment]
+        names[pk] = tuple(refs)
         if (version, updated) == (live_version, live_updated):
             cards[pk] = json.loads(payload)
     missing = [pk for pk in ids if pk not in cards]
@@ -232,11 +245,15 @@ def products(
     if not cards:
         return []
     sizes: dict[int, list[dict[str, Any]]] = {pk: [] for pk in cards}
-    stocked: Any = live_sizes().filter(product_id__in=list(cards))
-    for product_id, size_id, name, available in stocked.values_list(
-        "product_id", "id", "name", "available"
-    ):
-        sizes[product_id].append({"id": size_id, "name": name, "available": max(available or 0, 0)})
+    with connection.cursor() as cursor:
+        found = list(cards)
+        expired = connection.ops.adapt_datetimefield_value(timezone.now())
+        marks = ", ".join(["%s"] * len(found))
+        cursor.execute(
+            _sql()["sizes"].format(ids=marks), [Reservation.Status.ACTIVE, expired, *found]
+        )
+        for product_id, size_id, name, available in cursor.fetchall():
+            sizes[product_id].append({"id": size_id, "name": name, "available": max(available, 0)})
     favorites: set[int] = set()
     if user is not None and user.is_authenticated:
         favorites = set(
@@ -250,6 +267,13 @@ def products(
         for pk in ids
         if pk in cards
     ]
+
+
+def _total(sizes: list[dict[str, Any]]) -> int:
+    total = 0
+    for size in sizes:
+        total += size["available"]
+    return total
 
 
 def _compose(
@@ -278,7 +302,7 @@ def _compose(
         "sizes": sizes,
         "offer": offer,
         "images": images,
-        "availability": _availability(sum(size["available"] for size in sizes)),
+        "availability": _availability(_total(sizes)),
         "is_favorite": favorite,
     }
     return {key: values[key] for key in FIELDS}

@@ -3,6 +3,7 @@ of queries whatever the page size (products, sizes, tags, images, plus the count
 
 import hashlib
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -202,6 +203,29 @@ def _filtered(
     return products.order_by(*ORDERINGS[filters.get("ordering") or "-created_at"])
 
 
+_open_stores: tuple[float, list[int]] = (0.0, [])
+
+
+def _open_store_ids(query: QuerySet) -> list[int]:
+    """The open stores' ids, kept by this process for CATALOGUE_CACHE_SECONDS (the lag lists
+    already have): a store closing leaves the lists within a second, and its products' pages
+    at once (they join the store)."""
+    global _open_stores
+    seconds = settings.CATALOGUE_CACHE_SECONDS
+    expires, ids = _open_stores
+    if seconds and expires > time.monotonic():
+        return ids
+    ids = [row["pk"] for row in query]
+    if seconds:
+        _open_stores = (time.monotonic() + seconds, ids)
+    return ids
+
+
+def forget_open_stores() -> None:
+    global _open_stores
+    _open_stores = (0.0, [])
+
+
 def _catalogue_ids(
     filters: Mapping[str, Any], store_id: int | None, *, for_count: bool = False
 ) -> QuerySet[Product]:
@@ -214,7 +238,7 @@ def _catalogue_ids(
     alone (16 ms at 100,000), where the id list made it look up every row (110 ms)."""
     open_stores: Any = Store.objects.filter(is_active=True, deleted_at__isnull=True).values("pk")
     if not for_count:
-        open_stores = [row["pk"] for row in open_stores]
+        open_stores = _open_store_ids(open_stores)
     products = Product.objects.filter(deleted_at__isnull=True, store_id__in=open_stores)
     needs_price = any(filters.get(key) is not None for key in ("min_price", "max_price")) or (
         (filters.get("ordering") or "").endswith("price")
