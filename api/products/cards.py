@@ -253,7 +253,9 @@ def products(
             _sql()["sizes"].format(ids=marks), [Reservation.Status.ACTIVE, expired, *found]
         )
         for product_id, size_id, name, available in cursor.fetchall():
-            sizes[product_id].append({"id": size_id, "name": name, "available": max(available, 0)})
+            sizes[product_id].append(
+                {"id": size_id, "name": name, "available": max(int(available), 0)}
+            )
     favorites: set[int] = set()
     if user is not None and user.is_authenticated:
         favorites = set(

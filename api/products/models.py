@@ -51,6 +51,11 @@ class Product(TimeStampedModel):
     offer_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     offer_starts_at = models.DateTimeField(null=True, blank=True)
     offer_ends_at = models.DateTimeField(null=True, blank=True)
+    # What lists sort and filter "price" by: the offer's price while it runs, else the price.
+    # Written with the product (``catalog``) and flipped at each offer's start and end
+    # (``services/offers.py``), so ?ordering=price walks an index instead of working the
+    # price out for every row. What a buyer pays is always worked out afresh.
+    listed_price = models.DecimalField(max_digits=12, decimal_places=2)
     # A drop's cap: units one buyer may buy in all (unpaid, paid, delivered); None: no cap.
     max_per_buyer = models.PositiveIntegerField(null=True, blank=True)
     version = models.PositiveIntegerField(default=0, editable=False)
@@ -60,7 +65,9 @@ class Product(TimeStampedModel):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["store", "deleted_at"], name="product_store_live"),
-            models.Index(fields=["deleted_at", "price"], name="product_live_price"),
+            models.Index(fields=["deleted_at", "listed_price", "id"], name="product_live_listed"),
+            models.Index(fields=["offer_starts_at"], name="product_offer_starts"),
+            models.Index(fields=["offer_ends_at"], name="product_offer_ends"),
             # The default listing: live products, newest first, read in index order.
             models.Index(fields=["deleted_at", "created_at", "id"], name="product_live_recent"),
             models.Index(fields=["deleted_at", "name", "id"], name="product_live_name"),

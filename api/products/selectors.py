@@ -40,8 +40,8 @@ from stores.models import Store
 LOW_STOCK_THRESHOLD = 5
 
 ORDERINGS = {
-    "price": ("current_price", "id"),
-    "-price": ("-current_price", "-id"),
+    "price": ("listed_price", "id"),
+    "-price": ("-listed_price", "-id"),
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
     "name": ("name", "id"),
@@ -178,9 +178,9 @@ def _filtered(
     if filters.get("tag"):
         products = products.filter(tags__slug=filters["tag"])
     if filters.get("min_price") is not None:
-        products = products.filter(**{"current_price__gte": filters["min_price"]})
+        products = products.filter(listed_price__gte=filters["min_price"])
     if filters.get("max_price") is not None:
-        products = products.filter(**{"current_price__lte": filters["max_price"]})
+        products = products.filter(listed_price__lte=filters["max_price"])
     if filters.get("has_offer") is not None:
         active = offer_active_condition(timezone.now())
         products = products.filter(active) if filters["has_offer"] else products.exclude(active)
@@ -240,11 +240,6 @@ def _catalogue_ids(
     if not for_count:
         open_stores = _open_store_ids(open_stores)
     products = Product.objects.filter(deleted_at__isnull=True, store_id__in=open_stores)
-    needs_price = any(filters.get(key) is not None for key in ("min_price", "max_price")) or (
-        (filters.get("ordering") or "").endswith("price")
-    )
-    if needs_price:
-        products = products.annotate(current_price=current_price_expression(timezone.now()))
     return _filtered(products, filters, store_id)
 
 

@@ -83,6 +83,12 @@ CELERY_BEAT_SCHEDULE = {
     # Email: retries whose backoff is over and dispatches whose task message was lost; campaigns.
     "send-due-email": {"task": "notifications.tasks.send_due_email_task", "schedule": 30.0},
     "run-campaigns": {"task": "notifications.tasks.run_campaigns_task", "schedule": 30.0},
+    # Listed prices follow offers' starts and ends (each scheduled to its second by this).
+    "offer-prices": {
+        "task": "products.tasks.flip_offer_prices_task",
+        "schedule": 60.0,
+        "kwargs": {"sweep": True},
+    },
     "search-drain": {"task": "search.tasks.drain_index_feed_task", "schedule": 30.0},
     "search-reconcile": {"task": "search.tasks.reconcile_index_task", "schedule": 600.0},
     "search-popular-queries": {

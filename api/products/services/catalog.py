@@ -19,7 +19,7 @@ from core.images import process_image
 from products import cards, indexing
 from products.exceptions import NotProductOwner, SizeInUse
 from products.models import Category, Favorite, Product, ProductImage, Size, Tag
-from products.services import history, stock
+from products.services import history, offers, stock
 from stores.models import Store
 from stores.services import check_store_owner
 
@@ -171,7 +171,10 @@ def create_product(*, user: User, store: Store, data: Mapping[str, Any]) -> Prod
             max_per_buyer=data.get("max_per_buyer"),
         )
         _apply_offer(product, data.get("offer"))
+        now = timezone.now()
+        product.listed_price = offers.listed_price(product, now)
         product.save()
+        offers.schedule(offers.boundaries(product, now))
         product.tags.set(_tags(data.get("tags", [])))
         entries = sizes or [{"name": "", "stock": data.get("stock") or 0}]
         for position, entry in enumerate(entries):
@@ -210,7 +213,10 @@ def update_product(*, product: Product, user: User, data: Mapping[str, Any]) -> 
                     "ends_at": product.offer_ends_at,
                 },
             )
+        now = timezone.now()
+        product.listed_price = offers.listed_price(product, now)
         product.save()
+        offers.schedule(offers.boundaries(product, now))
         if "tags" in data:
             product.tags.set(_tags(data["tags"]))
         if "sizes" in data:

@@ -49,7 +49,7 @@ from products.models import (
     StockMovement,
     Tag,
 )
-from products.services import catalog
+from products.services import catalog, offers
 from search import feed
 from stores.models import Store
 
@@ -293,6 +293,7 @@ class Command(BaseCommand):
                         product.offer_price = (price * Decimal("0.85")).quantize(Decimal("1"))
                         product.offer_starts_at = now - timedelta(days=rng.randrange(0, 5))
                         product.offer_ends_at = now + timedelta(days=rng.randrange(1, 20))
+                    product.listed_price = offers.listed_price(product, now)
                     product_tags = [tags[t] for t in shelf.item.tags if t in tags]
                     plans.append((shelf.item.sizes or [""], product_tags, category, shelf, index))
                     products.append(product)
