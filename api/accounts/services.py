@@ -21,6 +21,7 @@ from core.clients import NO_CLIENT, ClientInfo
 from core.images import process_image
 from core.realtime import ring
 from core.websocket import SESSION_REVOKED
+from notifications.models import Dispatch
 from notifications.services import notify
 
 logger = logging.getLogger(__name__)
@@ -290,10 +291,12 @@ def notify_user(
     context: Mapping[str, Any],
     address: str | None = None,
     expires_at: Any = None,
-) -> None:
+    queue: bool = True,
+) -> Dispatch | None:
     """Notify a person (email to their address in their language, and/or an in-app row, as
-    their preferences and the kind allow) once per ``key``, after the caller's commit."""
-    notify(
+    their preferences and the kind allow) once per ``key``, after the caller's commit. Returns
+    the dispatch, or None when ``key`` was used already (``queue``: see ``notify``)."""
+    return notify(
         kind,
         key=key,
         context=context,
@@ -301,4 +304,5 @@ def notify_user(
         address=user.email if address is None else address,
         language=user.language,
         expires_at=expires_at,
+        queue=queue,
     )

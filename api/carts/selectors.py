@@ -26,6 +26,17 @@ def cart_items(*, user: User) -> QuerySet[CartItem]:
     )
 
 
+def cart_lines(*, user: User) -> list[tuple[int, int, int, int]]:
+    """``(item_id, product_id, size_id, quantity)`` of each of the user's items, in cart order:
+    what a checkout of the cart needs (it reads the products itself), without the cart view's
+    prices and availability."""
+    return list(
+        CartItem.objects.filter(cart__user=user)
+        .order_by("created_at", "id")
+        .values_list("pk", "product_id", "size_id", "quantity")
+    )
+
+
 def get_cart_item(*, user: User, item_id: int) -> CartItem:
     """One of the user's own items; someone else's is a 404."""
     item = CartItem.objects.filter(pk=item_id, cart__user=user).select_related("size").first()

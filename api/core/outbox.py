@@ -59,13 +59,21 @@ def enqueue_many(
     task: Task | str, kwargs_list: Sequence[Mapping[str, Any]], *, eta: datetime | None = None
 ) -> None:
     """Queue ``task`` once per kwargs: one INSERT however many, one hand-over after commit."""
-    if not kwargs_list:
+    enqueue_each([(task, kwargs, eta) for kwargs in kwargs_list])
+
+
+def enqueue_each(messages: Sequence[tuple[Task | str, Mapping[str, Any], datetime | None]]) -> None:
+    """Queue several tasks, each ``(task, kwargs, eta)``, once the current transaction commits:
+    one INSERT however many, one hand-over after commit, in the order given."""
+    if not messages:
         return
-    name = task if isinstance(task, str) else task.name
-    originals = [dict(kwargs) for kwargs in kwargs_list]
     from core.models import OutboxMessage
 
-    rows = [OutboxMessage(task=name, kwargs=kwargs, eta=eta) for kwargs in originals]
+    originals = [dict(kwargs) for _, kwargs, _ in messages]
+    rows = [
+        OutboxMessage(task=task if isinstance(task, str) else task.name, kwargs=kwargs, eta=eta)
+        for (task, _, eta), kwargs in zip(messages, originals, strict=True)
+    ]
     columns = [
         "id", "task", "kwargs", "eta", "created_at", "publish_attempts", "claimed_by", "last_error"
     ]  # fmt: skip

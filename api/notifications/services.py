@@ -80,11 +80,14 @@ def notify(
     email: bool = True,
     in_app: bool = True,
     template_id: int | None = None,
+    queue: bool = True,
 ) -> Dispatch | None:
     """Notify one recipient (a user, an address, or both) once per ``key``; None when ``key``
     was already used. ``context`` must hold only the kind's declared variables, as primitives.
     ``email=False`` / ``in_app=False`` narrow the channels for this call; ``template_id`` sends
-    that stored template of the kind instead of the one the language picks."""
+    that stored template of the kind instead of the one the language picks. ``queue=False``
+    (a worker already): no task of its own for the email — the caller sends a queued dispatch
+    with ``deliver`` once its transaction commits, and if it never does, the sweep does."""
     spec = registry.get(kind)
     values = primitive(context)
     undeclared = set(values) - spec.variables
@@ -119,7 +122,7 @@ def notify(
     if wants_in_app:
         assert user_id is not None
         _in_app(spec, user_id=user_id, language=dispatch.language, context=values)
-    if wants_email:
+    if wants_email and queue:
         _queue([dispatch.pk])
     return dispatch
 

@@ -14,6 +14,7 @@ from core.openapi import (
     request_example,
 )
 from orders import selectors
+from orders.models import Checkout
 from orders.serializers import (
     BuyNowSerializer,
     CheckoutInputSerializer,
@@ -44,8 +45,8 @@ PLACE_ERRORS = error_responses(
 )
 
 
-def _checkout_response(request: Request, checkout_id: int) -> Response:
-    checkout = selectors.get_checkout_for_user(checkout_id=checkout_id, user=request_user(request))
+def _checkout_response(checkout: Checkout) -> Response:
+    # The service hands back the checkout shaped as get_checkout_for_user loads it: no re-read.
     return Response(CheckoutSerializer(checkout).data, status=status.HTTP_201_CREATED)
 
 
@@ -71,7 +72,7 @@ class CartCheckoutApi(APIView):
         checkout = checkout_services.place_checkout_from_cart(
             buyer=request_user(request), shipping_address=data.validated_data["shipping_address"]
         )
-        return _checkout_response(request, checkout.pk)
+        return _checkout_response(checkout)
 
 
 class OrderListCreateApi(APIView):
@@ -114,7 +115,7 @@ class OrderListCreateApi(APIView):
             lines=lines,
             shipping_address=data.validated_data["shipping_address"],
         )
-        return _checkout_response(request, checkout.pk)
+        return _checkout_response(checkout)
 
 
 class OrderDetailApi(APIView):

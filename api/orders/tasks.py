@@ -1,11 +1,25 @@
 import logging
 
 from celery import shared_task
+from django.db import DatabaseError
 
 from orders.models import Checkout
+from orders.services import checkout as checkout_services
 from orders.services import window
 
 logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=5,
+    retry_kwargs={"max_retries": 5},
+)
+def follow_up_checkout_task(*, checkout_id: int) -> bool:
+    """The one message a placed checkout queues: its timers, its notification and email. Runs
+    once per checkout however often it is delivered."""
+    return checkout_services.follow_up_checkout(checkout_id=checkout_id)
 
 
 @shared_task

@@ -3,8 +3,13 @@
 ``place_checkout`` runs in one durable transaction: validate lines → lock every size row in
 primary-key order → reserve → one order per store under one checkout, each line pointing at
 the product's current history version → deadline = now + PAYMENT_WINDOW_MINUTES → clear the
-bought cart lines (through the carts app). After commit it schedules the expiry task at the
-deadline and pushes ``checkout.created``.
+bought cart lines (through the carts app) → store the buyer's ``checkout.created`` event (pushed
+after commit) and one outbox message. That message is all the rest, done by the worker once the
+checkout has committed (``follow_up_checkout``): the expiry task at the deadline, its warning
+five minutes before, and the ``order_placed`` notification, in-app and by email.
+
+The checkout it returns is shaped for its output (orders, their store, lines and events) from
+what it wrote, so the API answers without reading it back.
 """
 
 import logging
@@ -18,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -28,6 +33,8 @@ from carts import services as cart_services
 from core import outbox
 from core.money import MAX_TOTAL
 from notifications.events import push_to_user
+from notifications.models import Dispatch
+from notifications.services import deliver
 from orders import limits
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks
@@ -53,8 +60,16 @@ def _resolve(lines: Sequence[LineRequest], buyer: User) -> list[tuple[Any, Size,
     """(product with current_price, size, quantity) per line. Raises ValidationError naming
     the lines that can't be bought at all."""
     product_ids = {line.product_id for line in lines}
+    # The id of the history version each line will point at, read with the product it
+    # snapshots (versions never change once written).
+    version_id = ProductVersion.objects.filter(
+        product=OuterRef("pk"), number=OuterRef("version")
+    ).values("pk")[:1]
     products = {
-        p.pk: p for p in product_selectors.list_products(user=None).filter(pk__in=product_ids)
+        p.pk: p
+        for p in product_selectors.products_for_purchase(product_ids=product_ids).annotate(
+            version_id=Subquery(version_id)
+        )
     }
     resolved, errors = [], []
     for index, line in enumerate(lines):
@@ -107,12 +122,6 @@ def place_checkout(
         locks.lock_buyer(buyer.pk)
         limits.check_holds(buyer=buyer, units=sum(quantity for _, _, quantity in resolved))
         limits.check_caps(buyer=buyer, lines=[(product, q) for product, _, q in resolved])
-        versions = {
-            (v.product_id, v.number): v
-            for v in ProductVersion.objects.filter(
-                _version_lookup([(p.pk, p.version) for p, _, _ in resolved])
-            )
-        }
         checkout = Checkout.objects.create(
             buyer=buyer,
             total=sum(
@@ -123,20 +132,22 @@ def place_checkout(
             payment_deadline=deadline,
             shipping_address=dict(shipping_address),
         )
-        store_ids = sorted(by_store)
         orders = Order.objects.bulk_create(
             [
                 Order(
                     checkout=checkout,
-                    store_id=store_id,
+                    store=by_store[store_id][0][0].store,
                     buyer=buyer,
                     number=f"tmp-{checkout.pk}-{store_id}",  # replaced below, once ids exist
-                    total=Decimal("0.00"),
+                    total=sum(
+                        (product.current_price * q for product, _, q in by_store[store_id]),
+                        Decimal("0.00"),
+                    ),
                     currency=checkout.currency,
                     payment_deadline=deadline,
                     shipping_address=checkout.shipping_address,
                 )
-                for store_id in store_ids
+                for store_id in sorted(by_store)
             ]
         )
         # One reservation call for the whole checkout, each line held under its order: it
@@ -149,14 +160,15 @@ def place_checkout(
             ],
             until=deadline,
         )
-        all_lines = []
-        for order in orders:
-            order.number = _order_number(order.pk)
-            order_lines = [
+        order_lines = {
+            order.pk: [
                 OrderLine(
                     order=order,
                     product=product,
-                    product_version=versions[(product.pk, product.version)],
+                    # The version row as far as the answer shows it (its number), not re-read.
+                    product_version=ProductVersion(
+                        pk=product.version_id, product_id=product.pk, number=product.version
+                    ),
                     size=size,
                     name=product.name,
                     size_name=size.name,
@@ -166,12 +178,13 @@ def place_checkout(
                 )
                 for product, size, quantity in by_store[order.store_id]
             ]
-            order.total = sum((line.line_total for line in order_lines), Decimal("0.00"))
-            order.placed_lines = order_lines  # type: ignore[attr-defined]
-            all_lines += order_lines
-        OrderLine.objects.bulk_create(all_lines)
-        Order.objects.bulk_update(orders, ["number", "total"])
-        OrderEvent.objects.bulk_create(
+            for order in orders
+        }
+        OrderLine.objects.bulk_create([line for order in orders for line in order_lines[order.pk]])
+        for order in orders:
+            order.number = _order_number(order.pk)
+        Order.objects.bulk_update(orders, ["number"])
+        events = OrderEvent.objects.bulk_create(
             [
                 OrderEvent(
                     order=order, type="created", to_status=Order.Status.PENDING_PAYMENT, actor=buyer
@@ -181,73 +194,107 @@ def place_checkout(
         )
         if cart_item_ids:
             cart_services.remove_checked_out_items(user=buyer, item_ids=cart_item_ids)
-        store_names = {product.store_id: product.store.name for product, _, _ in resolved}
-        _after_placed(checkout, orders, store_names)
+        push_to_user(
+            buyer.pk,
+            "checkout.created",
+            {"id": checkout.pk, "total": checkout.total, "payment_deadline": deadline},
+        )
+        _follow_up_after_commit(checkout)
     logger.info(
         "checkout placed",
         extra={"checkout_id": checkout.pk, "orders": len(orders), "user_id": buyer.pk},
     )
+    # What the selector would load for the answer (get_checkout_for_user), from what was written.
+    _prefetched(checkout, "orders", orders)
+    for order, event in zip(orders, events, strict=True):
+        _prefetched(order, "lines", order_lines[order.pk])
+        _prefetched(order, "events", [event])
     return checkout
 
 
 def place_checkout_from_cart(*, buyer: User, shipping_address: Mapping[str, Any]) -> Checkout:
     """Check out everything in the buyer's cart; the bought lines leave the cart."""
-    items = list(cart_selectors.cart_items(user=buyer))
+    items = cart_selectors.cart_lines(user=buyer)
     return place_checkout(
         buyer=buyer,
-        lines=[LineRequest(item.product_id, item.size_id, item.quantity) for item in items],
+        lines=[
+            LineRequest(product_id, size_id, quantity) for _, product_id, size_id, quantity in items
+        ],
         shipping_address=shipping_address,
-        cart_item_ids=[item.pk for item in items],
+        cart_item_ids=[item_id for item_id, _, _, _ in items],
     )
 
 
-def _version_lookup(pairs: Sequence[tuple[int, int]]) -> Q:
-    condition = Q(pk__in=[])
-    for product_id, number in set(pairs):
-        condition |= Q(product_id=product_id, number=number)
-    return condition
+def _prefetched(instance: Model, name: str, rows: Sequence[Model]) -> None:
+    """Give ``instance``'s reverse relation ``name`` these rows, as ``prefetch_related`` does
+    (``instance.name.all()`` then answers them without a query)."""
+    related = getattr(instance, name).all()
+    related._result_cache = list(rows)
+    related._prefetch_done = True
+    cache = instance.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = related
 
 
-def _after_placed(checkout: Checkout, orders: list[Order], store_names: dict[int, str]) -> None:
+def _follow_up_after_commit(checkout: Checkout) -> None:
     from orders import tasks
 
-    checkout_id, deadline = checkout.pk, checkout.payment_deadline
-    outbox.enqueue(tasks.expire_checkout_task, {"checkout_id": checkout_id}, eta=deadline)
-    warn_at = deadline - timedelta(minutes=5)
-    if warn_at > timezone.now():
-        outbox.enqueue(tasks.warn_checkout_expiring_task, {"checkout_id": checkout_id}, eta=warn_at)
-    push_to_user(
-        checkout.buyer_id,
-        "checkout.created",
-        {"id": checkout.pk, "total": checkout.total, "payment_deadline": deadline},
-    )
-    buyer = checkout.buyer
-    notify_user(
-        buyer,
-        "order_placed",
-        key=f"order_placed:{checkout.pk}",
-        context={
-            "checkout_id": checkout.pk,
-            "first_name": buyer.first_name,
-            "minutes": settings.PAYMENT_WINDOW_MINUTES,
-            "deadline": deadline.strftime("%Y-%m-%d %H:%M"),
-            "total": str(checkout.total),
-            "currency": checkout.currency,
-            "orders": [
-                {
-                    "number": order.number,
-                    "store": store_names[order.store_id],
-                    "lines": [
-                        {
-                            "name": line.name,
-                            "size": line.size_name,
-                            "quantity": line.quantity,
-                            "line_total": str(line.line_total),
-                        }
-                        for line in order.placed_lines  # type: ignore[attr-defined]
-                    ],
-                }
-                for order in orders
-            ],
-        },
-    )
+    outbox.enqueue(tasks.follow_up_checkout_task, {"checkout_id": checkout.pk})
+
+
+def follow_up_checkout(*, checkout_id: int) -> bool:
+    """A placed checkout's follow-up, in the worker once it has committed (its one outbox
+    message): the expiry task at the deadline and the warning five minutes before it, then the
+    ``order_placed`` notification (in-app, and the email, sent here). Once per checkout: a
+    repeat finds the notification's key used and does nothing. Returns whether it ran now."""
+    from orders import tasks
+
+    checkout = Checkout.objects.select_related("buyer").get(pk=checkout_id)
+    orders = list(checkout.orders.select_related("store").prefetch_related("lines").order_by("pk"))
+    deadline = checkout.payment_deadline
+    with transaction.atomic():
+        buyer = checkout.buyer
+        dispatch = notify_user(
+            buyer,
+            "order_placed",
+            key=f"order_placed:{checkout.pk}",
+            context={
+                "checkout_id": checkout.pk,
+                "first_name": buyer.first_name,
+                "minutes": settings.PAYMENT_WINDOW_MINUTES,
+                "deadline": deadline.strftime("%Y-%m-%d %H:%M"),
+                "total": str(checkout.total),
+                "currency": checkout.currency,
+                "orders": [
+                    {
+                        "number": order.number,
+                        "store": order.store.name,
+                        "lines": [
+                            {
+                                "name": line.name,
+                                "size": line.size_name,
+                                "quantity": line.quantity,
+                                "line_total": str(line.line_total),
+                            }
+                            for line in order.lines.all()
+                        ],
+                    }
+                    for order in orders
+                ],
+            },
+            queue=False,  # sent below, by this task
+        )
+        if dispatch is None:  # a repeat: the first run set the timers and told the buyer
+            return False
+        timers: list[tuple[Any, dict[str, Any], Any]] = [
+            (tasks.expire_checkout_task, {"checkout_id": checkout_id}, deadline)
+        ]
+        warn_at = deadline - timedelta(minutes=5)
+        if warn_at > timezone.now():
+            timers.append(
+                (tasks.warn_checkout_expiring_task, {"checkout_id": checkout_id}, warn_at)
+            )
+        outbox.enqueue_each(timers)
+    if dispatch.state == Dispatch.State.QUEUED:
+        deliver(dispatch.pk)
+    logger.info("checkout followed up", extra={"checkout_id": checkout_id})
+    return True

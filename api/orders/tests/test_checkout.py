@@ -80,7 +80,8 @@ def test_cart_checkout_makes_one_order_per_store_and_holds_the_stock(
     )
     assert Size.objects.get(product=shirt).reserved == 2
     assert not CartItem.objects.exists()  # bought lines leave the cart
-    assert len(callbacks) >= 2  # expiry task and expiring warning are scheduled after commit
+    # After commit: the checkout.created ring and the one follow-up message (timers, email).
+    assert len(callbacks) == 2
 
 
 def test_checkout_names_every_short_line_and_changes_nothing(auth_client: APIClient):
@@ -313,12 +314,13 @@ def test_checking_out_a_three_line_cart_stays_within_budget(
         product = make_product(name=f"P{n}", sizes=[{"name": "M", "stock": 4}])
         add(auth_client, product, 1, product.sizes.get())
 
-    # 25, +3 for checkout.created written to the buyer's event log (notifications.events), +3
-    # for the expiry timer, its warning and the email, written to the task outbox (core.outbox),
-    # +2 for the hoarding limits: the buyer's row locked, what they hold read (orders.limits),
-    # +7 for the order_placed notification (notifications.services.notify): its dedupe row in a
-    # savepoint (3), the in-app row (1) and its notification.created event (3).
-    with django_assert_max_num_queries(40):
+    # The buyer (1), the cart's lines (1), their products and live sizes (2); then, in the
+    # transaction (a savepoint pair here, 2): the buyer's row locked and what they hold read (2,
+    # orders.limits), the checkout, its orders, lines, their numbers and events (5), the stock
+    # held (6, products.services.stock), the cart's lines removed (1), checkout.created on the
+    # buyer's event log (3, notifications.events) and one outbox message for everything after
+    # commit (1, core.outbox: follow_up_checkout). The answer is made from what was written.
+    with django_assert_max_num_queries(24):
         response = checkout(auth_client)
 
     assert response.status_code == 201
@@ -409,3 +411,63 @@ def test_a_cart_checkout_that_fails_keeps_the_cart():
         checkout_services.place_checkout_from_cart(buyer=buyer, shipping_address=SHIPPING_ADDRESS)
 
     assert cart_selectors.cart_summary(user=buyer)["item_count"] == 3
+
+
+def test_the_checkout_answer_is_what_reading_it_back_gives(auth_client: APIClient, user):
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from orders import selectors
+    from orders.serializers import CheckoutSerializer
+
+    shop = StoreFactory(name="Two lines")
+    for n in range(4):
+        product = make_product(
+            store=shop if n < 2 else None, name=f"P{n}", price=Decimal("12.5") + n,
+            sizes=[{"name": "M", "stock": 4}, {"name": "L", "stock": 3}],
+        )  # fmt: skip
+        add(auth_client, product, 2, product.sizes.get(name="L"))
+    catalog.update_product(
+        product=product, user=product.store.owner, data={"name": "P3, renamed"}
+    )  # its second version
+    add(auth_client, make_product(name="Plain", stock=5), 1)
+
+    response = checkout(auth_client)
+
+    assert response.status_code == 201
+    stored = selectors.get_checkout_for_user(checkout_id=response.json()["id"], user=user)
+    assert response.json() == json.loads(JSONRenderer().render(CheckoutSerializer(stored).data))
+    assert [len(o["lines"]) for o in response.json()["orders"]] == [2, 1, 1, 1]
+    assert response.json()["orders"][2]["lines"][0]["product_version"] == 2
+
+
+def test_the_follow_up_sets_the_timers_and_tells_the_buyer_once(auth_client: APIClient, user):
+    from django.core import mail
+
+    from core.models import OutboxMessage
+    from notifications.models import Notification, UserEvent
+
+    shop = StoreFactory(name="Kassala Dates")
+    add(auth_client, make_product(store=shop, name="Ajwa", stock=5), 2)
+    placed = checkout(auth_client).json()
+    assert list(OutboxMessage.objects.values_list("task", "kwargs")) == [
+        ("orders.tasks.follow_up_checkout_task", {"checkout_id": placed["id"]})
+    ]  # what the checkout queued: one message (not run here, nothing commits in this test)
+    OutboxMessage.objects.all().delete()
+
+    assert checkout_services.follow_up_checkout(checkout_id=placed["id"]) is True
+    assert checkout_services.follow_up_checkout(checkout_id=placed["id"]) is False  # a repeat
+
+    timers = {m.task: m.eta for m in OutboxMessage.objects.all()}
+    deadline = Checkout.objects.get().payment_deadline
+    assert timers == {
+        "orders.tasks.expire_checkout_task": deadline,
+        "orders.tasks.warn_checkout_expiring_task": deadline - timedelta(minutes=5),
+    }
+    assert [m.subject for m in mail.outbox] == ["Your order is reserved — pay within 15 minutes"]
+    assert "2 x Ajwa" in mail.outbox[0].body
+    assert "Kassala Dates" in mail.outbox[0].body
+    assert Notification.objects.get(user=user).kind == "order_placed"
+    types = UserEvent.objects.filter(user=user).order_by("seq").values_list("type", flat=True)
+    assert list(types)[-2:] == ["checkout.created", "notification.created"]
