@@ -17,12 +17,14 @@ one per request.
 
 import functools
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
@@ -75,17 +77,29 @@ def _not_modified(request: Request, etag: str) -> bool:
     return etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
 
 
-def cache_anonymous_get(*, unless: tuple[str, ...] = ()) -> Callable[[Handler], Handler]:
+Personalize = Callable[[Request, Any], Any]
+
+
+def cache_anonymous_get(
+    *, unless: tuple[str, ...] = (), personalize: Personalize | None = None
+) -> Callable[[Handler], Handler]:
     """For an APIView's ``get``: anonymous 200 answers cached briefly, with ETag/304 — not
-    when one of the ``unless`` query parameters is given (a search is logged each time)."""
-    return functools.partial(_cached, unless=unless)
+    when one of the ``unless`` query parameters is given (a search is logged each time).
+
+    With ``personalize(request, data) -> data``, a signed-in caller gets the shared anonymous
+    answer (same lag) with what is theirs added to it (their favourites): one small query
+    instead of the whole read. Such answers are private and carry no ETag."""
+    return functools.partial(_cached, unless=unless, personalize=personalize)
 
 
-def _cached(handler: Handler, *, unless: tuple[str, ...]) -> Handler:
+def _cached(
+    handler: Handler, *, unless: tuple[str, ...], personalize: Personalize | None
+) -> Handler:
     @functools.wraps(handler)
     def get(self: Any, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        signed_in = request.user.is_authenticated
         if (
-            request.user.is_authenticated
+            (signed_in and personalize is None)
             or not settings.CATALOGUE_CACHE_SECONDS
             or any(request.query_params.get(name) for name in unless)
         ):
@@ -97,7 +111,7 @@ def _cached(handler: Handler, *, unless: tuple[str, ...]) -> Handler:
         else:
             shared = cache.get(key)
             if shared is None:
-                response = handler(self, request, *args, **kwargs)
+                response = _as_anonymous(handler, self, request, *args, **kwargs)
                 if response.status_code != status.HTTP_200_OK:
                     return response
                 body = JSONRenderer().render(response.data)
@@ -108,8 +122,27 @@ def _cached(handler: Handler, *, unless: tuple[str, ...]) -> Handler:
                 etag, body = shared[0], shared[1]
                 made_at = shared[2] if len(shared) > 2 else time.time()
             _local_put(key, made_at, etag, body)
+        if signed_in:
+            assert personalize is not None
+            mine = JSONRenderer().render(personalize(request, json.loads(body)))
+            return HttpResponse(mine, content_type="application/json", headers=_PRIVATE)
         if _not_modified(request, etag):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=_headers(etag))
         return HttpResponse(body, content_type="application/json", headers=_headers(etag))
 
     return get
+
+
+_PRIVATE = {"Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie, Accept"}
+
+
+def _as_anonymous(handler: Handler, view: Any, request: Request, *args: Any, **kwargs: Any) -> Any:
+    """The answer an anonymous caller would get (the one shared), whoever asks."""
+    user = request.user
+    if not user.is_authenticated:
+        return handler(view, request, *args, **kwargs)
+    request.user = AnonymousUser()
+    try:
+        return handler(view, request, *args, **kwargs)
+    finally:
+        request.user = user

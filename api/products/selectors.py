@@ -222,8 +222,10 @@ def _open_store_ids(query: QuerySet) -> list[int]:
 
 
 def forget_open_stores() -> None:
+    """Forget what this process keeps for the catalogue's second (the open stores, counts)."""
     global _open_stores
     _open_stores = (0.0, [])
+    _counts.clear()
 
 
 def _catalogue_ids(
@@ -251,13 +253,28 @@ def _catalogue_count(filters: Mapping[str, Any], store_id: int | None) -> int:
     wanted = {k: str(v) for k, v in sorted(filters.items()) if k not in ("ordering", "search")}
     key = "catalogue-count:" + hashlib.sha256(json.dumps([store_id, wanted]).encode()).hexdigest()
     if seconds:
+        local = _counts.get(key)
+        if local is not None and local[0] > time.monotonic():
+            return local[1]
         cached = cache.get(key)
         if cached is not None:
+            _keep_count(key, int(cached), seconds)
             return int(cached)
     count = _catalogue_ids(filters, store_id, for_count=True).order_by().count()
     if seconds:
         cache.set(key, count, seconds)
+        _keep_count(key, count, seconds)
     return count
+
+
+# This process's copy of the shared counts, until their second is up (as http_cache does).
+_counts: dict[str, tuple[float, int]] = {}
+
+
+def _keep_count(key: str, count: int, seconds: int) -> None:
+    if len(_counts) >= 2000:
+        _counts.clear()
+    _counts[key] = (time.monotonic() + seconds, count)
 
 
 def catalogue_page(
@@ -373,6 +390,17 @@ def list_product_history(*, product_id: int, user: User) -> QuerySet[ProductVers
     if product is None or not (user.is_staff or product.store.owner_id == user.pk):
         raise Http404
     return product.versions.select_related("actor").order_by("-number")
+
+
+def favorite_ids(*, user: User, product_ids: Sequence[int]) -> set[int]:
+    """Which of these products the user likes."""
+    if not product_ids:
+        return set()
+    return set(
+        Favorite.objects.filter(user=user, product_id__in=product_ids).values_list(
+            "product_id", flat=True
+        )
+    )
 
 
 def list_favorites(*, user: User) -> QuerySet[Product]:

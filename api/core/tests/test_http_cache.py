@@ -1,5 +1,6 @@
 """Anonymous catalogue reads are shared for a second and answer conditional GETs with 304;
-signed-in answers (with is_favorite) and searches are never shared."""
+signed-in readers get the shared answer with their own favourites marked, privately; searches
+are never shared."""
 
 import time
 
@@ -80,7 +81,7 @@ def test_a_change_shows_within_a_second(api_client: APIClient):
     assert names[-1] == "Copper lantern"
 
 
-def test_signed_in_readers_and_searches_are_never_shared(auth_client, user, api_client):
+def test_signed_in_answers_are_private_and_searches_never_shared(auth_client, user, api_client):
     product = make_product(name="Leather sandals")
     api_client.get(f"/api/products/{product.pk}/")
     auth_client.post(f"/api/products/{product.pk}/favorite/")
@@ -90,4 +91,27 @@ def test_signed_in_readers_and_searches_are_never_shared(auth_client, user, api_
 
     assert mine.json()["is_favorite"] is True
     assert "ETag" not in mine
+    assert mine["Cache-Control"] == "private, no-cache"
     assert "ETag" not in search
+
+
+def test_signed_in_readers_share_the_page_and_see_their_own_favourites(
+    make_auth_client, api_client, django_assert_max_num_queries
+):
+    from stores.tests.factories import OwnerFactory
+
+    liked, other = make_product(name="Liked"), make_product(name="Other")
+    fan, stranger = OwnerFactory(), OwnerFactory()
+    fan_client, stranger_client = make_auth_client(fan), make_auth_client(stranger)
+    catalog.add_favorite(user=fan, product=liked)
+    api_client.get("/api/products/")  # the shared answer, made by an anonymous reader
+
+    with django_assert_max_num_queries(2):  # the caller, their favourites among the page
+        page = fan_client.get("/api/products/").json()["results"]
+    assert {p["name"]: p["is_favorite"] for p in page} == {"Liked": True, "Other": False}
+    page = stranger_client.get("/api/products/").json()["results"]
+    assert {p["name"]: p["is_favorite"] for p in page} == {"Liked": False, "Other": False}
+    # A favourite shows at once: only the catalogue's part is shared.
+    assert stranger_client.post(f"/api/products/{other.pk}/favorite/").status_code == 201
+    assert stranger_client.get(f"/api/products/{other.pk}/").json()["is_favorite"] is True
+    assert api_client.get(f"/api/products/{other.pk}/").json()["is_favorite"] is False
