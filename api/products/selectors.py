@@ -354,7 +354,14 @@ def products_for_purchase(*, product_ids: Any) -> QuerySet[Product]:
         Product.objects.filter(on_sale(), pk__in=product_ids)
         .select_related("store")
         .annotate(current_price=current_price_expression(timezone.now()))
-        .prefetch_related(Prefetch("sizes", queryset=live_sizes(), to_attr="live_sizes"))
+        .prefetch_related(
+            # Stock is checked by the reservation under lock, not here: no availability.
+            Prefetch(
+                "sizes",
+                queryset=Size.objects.filter(deleted_at__isnull=True).order_by("position", "id"),
+                to_attr="live_sizes",
+            )
+        )
     )
 
 
