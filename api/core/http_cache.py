@@ -17,7 +17,6 @@ one per request.
 
 import functools
 import hashlib
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -77,7 +76,7 @@ def _not_modified(request: Request, etag: str) -> bool:
     return etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]
 
 
-Personalize = Callable[[Request, Any], Any]
+Personalize = Callable[[Request, bytes], bytes]
 
 
 def cache_anonymous_get(
@@ -86,7 +85,7 @@ def cache_anonymous_get(
     """For an APIView's ``get``: anonymous 200 answers cached briefly, with ETag/304 — not
     when one of the ``unless`` query parameters is given (a search is logged each time).
 
-    With ``personalize(request, data) -> data``, a signed-in caller gets the shared anonymous
+    With ``personalize(request, body) -> body``, a signed-in caller gets the shared anonymous
     answer (same lag) with what is theirs added to it (their favourites): one small query
     instead of the whole read. Such answers are private and carry no ETag."""
     return functools.partial(_cached, unless=unless, personalize=personalize)
@@ -124,7 +123,7 @@ def _cached(
             _local_put(key, made_at, etag, body)
         if signed_in:
             assert personalize is not None
-            mine = JSONRenderer().render(personalize(request, json.loads(body)))
+            mine = personalize(request, body)
             return HttpResponse(mine, content_type="application/json", headers=_PRIVATE)
         if _not_modified(request, etag):
             return HttpResponse(status=status.HTTP_304_NOT_MODIFIED, headers=_headers(etag))
