@@ -79,12 +79,20 @@ def schedule_upcoming(now: datetime | None = None) -> int:
     """The sweep's look ahead: a flip at every offer start or end in the next ``AHEAD``."""
     now = now or timezone.now()
     window = {"gt": now, "lte": now + AHEAD}
-    starts = Product.objects.filter(
-        offer_price__isnull=False, **{f"offer_starts_at__{k}": v for k, v in window.items()}
-    ).values_list("offer_starts_at", flat=True)
-    ends = Product.objects.filter(
-        offer_price__isnull=False, **{f"offer_ends_at__{k}": v for k, v in window.items()}
-    ).values_list("offer_ends_at", flat=True)
+    starts = (
+        Product.objects.filter(
+            offer_price__isnull=False, **{f"offer_starts_at__{k}": v for k, v in window.items()}
+        )
+        .order_by("offer_starts_at")
+        .values_list("offer_starts_at", flat=True)
+    )
+    ends = (
+        Product.objects.filter(
+            offer_price__isnull=False, **{f"offer_ends_at__{k}": v for k, v in window.items()}
+        )
+        .order_by("offer_ends_at")
+        .values_list("offer_ends_at", flat=True)
+    )
     moments = [
         m for m in [*starts.distinct()[:MAX_SCHEDULED], *ends.distinct()[:MAX_SCHEDULED]] if m
     ]
