@@ -56,11 +56,11 @@ def _clear_cache() -> Iterator[None]:
 
     cache.clear()
     http_cache.forget_local()
-    selectors.forget_open_stores()
+    selectors.forget_local()
     yield
     cache.clear()
     http_cache.forget_local()
-    selectors.forget_open_stores()
+    selectors.forget_local()
 
 
 @pytest.fixture(autouse=True)
