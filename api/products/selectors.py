@@ -306,7 +306,7 @@ def catalogue_page(
 
 
 # The listings one hand-written statement reads (the others go through ``_catalogue_ids``).
-_PLAIN_FILTERS = {"ordering", "store", "category", "min_price", "max_price"}
+_PLAIN_FILTERS = {"ordering", "store", "category", "min_price", "max_price", "in_stock"}
 
 
 def _page_ids(
@@ -340,6 +340,14 @@ def _page_ids(
         if filters.get(key) is not None:
             where.append(f"{q('listed_price')} {operator} %s")
             params.append(connection.ops.adapt_decimalfield_value(filters[key], 12, 2))
+    if filters.get("in_stock") is not None:
+        # A live size with units a buyer can take (as ``_filtered``'s: on hand above reserved
+        # settles most sizes without summing the expired holds).
+        where.append(("EXISTS" if filters["in_stock"] else "NOT EXISTS") + _in_stock_sql())
+        params += [
+            Reservation.Status.ACTIVE,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        ]
     order = ", ".join(
         f"{q(column.lstrip('-'))} {'DESC' if column.startswith('-') else 'ASC'}"
         for column in ORDERINGS[filters.get("ordering") or "-created_at"]
@@ -351,6 +359,19 @@ def _page_ids(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, limit, offset])
         return [pk for (pk,) in cursor.fetchall()]
+
+
+def _in_stock_sql() -> str:
+    q = connection.ops.quote_name
+    size, product = q(Size._meta.db_table), q(Product._meta.db_table)
+    reservation = q(Reservation._meta.db_table)
+    return (
+        f" (SELECT 1 FROM {size} z WHERE z.{q('product_id')} = {product}.{q('id')}"  # noqa: S608 - names from model meta
+        f" AND z.{q('deleted_at')} IS NULL AND (z.{q('on_hand')} > z.{q('reserved')}"
+        f" OR z.{q('on_hand')} - z.{q('reserved')} + COALESCE((SELECT SUM(r.{q('quantity')})"
+        f" FROM {reservation} r WHERE r.{q('size_id')} = z.{q('id')} AND r.{q('status')} = %s"
+        f" AND r.{q('expires_at')} <= %s), 0) > 0))"
+    )
 
 
 def _marks(values: Sequence[Any]) -> str:

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 
 from products import selectors
-from products.services import catalog
+from products.models import Reservation
+from products.services import catalog, stock
 from products.tests.factories import make_category, make_product
 from stores.tests.factories import StoreFactory
 
@@ -33,8 +34,24 @@ def catalogue() -> dict:
             offer = {"price": Decimal("5.00"), "starts_at": now - timedelta(hours=1),
                      "ends_at": now + timedelta(hours=1)}  # fmt: skip
         product = make_product(
-            store, name=name, price=Decimal(10 + (n * 7) % 40), category=slug or None, offer=offer
+            store,
+            name=name,
+            price=Decimal(10 + (n * 7) % 40),
+            category=slug or None,
+            offer=offer,
+            sizes=[{"name": "S", "stock": n % 3}, {"name": "M", "stock": 0}],
         )
+        if n % 3 == 1:  # its one unit held, by a hold that has expired but not been released
+            size = product.sizes.get(name="S")
+            stock.reserve_stock(
+                lines=[stock.StockRequest(size.pk, 1)], until=now + timedelta(minutes=15)
+            )
+            Reservation.objects.filter(size=size).update(expires_at=now - timedelta(minutes=1))
+        if n == 7:  # held and live: out of stock
+            size = product.sizes.get(name="S")
+            stock.reserve_stock(
+                lines=[stock.StockRequest(size.pk, 1)], until=now + timedelta(minutes=15)
+            )
         if n == 5:
             catalog.delete_product(product=product, user=store.owner)
     closed.is_active = False
@@ -52,6 +69,9 @@ FILTERS = [
     {"min_price": Decimal("6"), "max_price": Decimal("40")},
     {"store": "STORE"},
     {"store": "STORE", "category": "food", "min_price": Decimal("0")},
+    {"in_stock": True},
+    {"in_stock": False},
+    {"in_stock": True, "category": "clothing", "max_price": Decimal("45")},
 ]
 
 
