@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 
 from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ApplicationError
+from products import cards
 from products.models import (
     Category,
     Product,
@@ -44,16 +45,19 @@ class ProductAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-mostly: owners change products through the API, where every change is versioned.
     Staff can soft-delete through the service."""
 
-    list_display = ("name", "store", "price", "offer_price", "category", "version", "deleted_at")
+    list_display = (
+        "name", "store", "price", "offer_price", "listed_price", "category", "version", "deleted_at"
+    )  # fmt: skip
     list_filter = (("deleted_at", admin.EmptyFieldListFilter), "category")
     search_fields = ("name", "store__name")
     list_select_related = ("store", "category")
     raw_id_fields = ("store",)
     inlines = [SizeInline, ImageInline]
-    actions = ["soft_delete"]
+    actions = ["soft_delete", "rebuild_cards"]
     readonly_fields = [
         "store", "name", "description", "price", "currency", "category", "tags", "offer_price",
-        "offer_starts_at", "offer_ends_at", "version", "deleted_at", "created_at", "updated_at",
+        "offer_starts_at", "offer_ends_at", "listed_price", "version", "deleted_at", "created_at",
+        "updated_at",
     ]  # fmt: skip
 
     @admin.action(description="Delete (soft) the selected products")
@@ -61,6 +65,15 @@ class ProductAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         for product in queryset.select_related("store"):
             catalog.delete_product(product=product, user=request.user)  # type: ignore[arg-type]
         self.message_user(request, f"{queryset.count()} product(s) deleted.")
+
+    @admin.action(description="Rebuild the selected products' cards (what lists and pages show)")
+    def rebuild_cards(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        written = cards.refresh(queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{written} card(s) rebuilt; products not on sale have none. "
+            "`manage.py rebuild_product_cards` rebuilds them all.",
+        )
 
 
 class AdjustStockForm(forms.Form):

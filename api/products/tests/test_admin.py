@@ -83,3 +83,26 @@ def test_admin_creates_categories_with_their_tree_path(admin_client):
 
     shoes = Category.objects.get(slug="shoes")
     assert shoes.path == f"{parent.path}{shoes.pk}/"
+
+
+def test_staff_rebuild_the_selected_products_cards(admin_client):
+    import json
+
+    from products.models import ProductCard
+
+    kept, gone = make_product(name="Brass lamp"), make_product(name="Old lamp")
+    ProductCard.objects.create(product=kept, version=0, updated_at=kept.updated_at, payload="{}")
+    ProductCard.objects.create(product=gone, version=0, updated_at=gone.updated_at, payload="{}")
+    gone.deleted_at = gone.updated_at
+    gone.save()
+
+    response = admin_client.post(
+        "/admin/products/product/",
+        {"action": "rebuild_cards", "_selected_action": [kept.pk, gone.pk]},
+        follow=True,
+    )
+
+    assert b"1 card(s) rebuilt" in response.content
+    card = ProductCard.objects.get(product=kept)
+    assert (card.version, json.loads(card.payload)["name"]) == (kept.version, "Brass lamp")
+    assert not ProductCard.objects.filter(product=gone).exists()
