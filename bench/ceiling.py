@@ -132,6 +132,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000 if ordered else 0.0
 
 
+# What a bench stack runs with: the ceiling views mounted, no throttling in the way, quiet logs.
+BENCH_ENV = {
+    "BENCH_CEILING": "true",
+    "THROTTLE_ANON_RATE": "100000000/min",
+    "THROTTLE_USER_RATE": "100000000/min",
+    "LOG_LEVEL": "WARNING",
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--products", type=int, default=2000)
@@ -144,14 +153,7 @@ def main() -> None:
     mode = "services" if services_configured() else "embedded"
     with tempfile.TemporaryDirectory(prefix="sudamall-bench-http-") as workdir:
         stack = Stack(mode, Path(workdir))
-        stack.env.update(
-            {
-                "BENCH_CEILING": "true",
-                "THROTTLE_ANON_RATE": "100000000/min",
-                "THROTTLE_USER_RATE": "100000000/min",
-                "LOG_LEVEL": "WARNING",
-            }
-        )
+        stack.env.update(BENCH_ENV)
         try:
             started = time.perf_counter()
             stack.start(webs=args.webs)

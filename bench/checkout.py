@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
 
 from burst import INVARIANTS
-from ceiling import Target, _drive, _response, percentile
+from ceiling import BENCH_ENV, Target, _drive, _response, percentile
 
 from core.tests.stack import Stack, services_configured, token_for
 
@@ -314,10 +314,7 @@ def main() -> None:
         stack = Stack(mode, Path(workdir))
         stack.env.update(
             {
-                "BENCH_CEILING": "true",
-                "THROTTLE_ANON_RATE": "100000000/min",
-                "THROTTLE_USER_RATE": "100000000/min",
-                "LOG_LEVEL": "WARNING",
+                **BENCH_ENV,
                 # Emails are rendered, recorded and written to files: no SMTP server here.
                 "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
                 "EMAIL_FILE_PATH": str(Path(workdir) / "emails"),

@@ -39,27 +39,16 @@ from stores.models import Store
 
 logger = logging.getLogger(__name__)
 
-# The keys of a product as the API shows it, in ``ProductSerializer``'s order.
-FIELDS = (
-    "id",
-    "name",
-    "description",
-    "price",
-    "current_price",
-    "currency",
-    "store",
-    "category",
-    "tags",
-    "sizes",
-    "offer",
-    "max_per_buyer",
-    "images",
-    "availability",
-    "is_favorite",
-    "version",
-    "created_at",
-    "updated_at",
-)
+
+@functools.cache
+def _fields() -> tuple[str, ...]:
+    """The keys of a product as the API shows it, in ``ProductSerializer``'s order (imported
+    when first asked: the serializers import the selectors, which import this module)."""
+    from products.serializers import ProductSerializer
+
+    return tuple(ProductSerializer.Meta.fields)
+
+
 # What a card holds: the rest is added by each read.
 STORED = ("id", "name", "description", "price", "currency", "tags", "offer", "max_per_buyer",
           "images", "version", "created_at", "updated_at")  # fmt: skip
@@ -307,4 +296,4 @@ def _compose(
         "availability": _availability(_total(sizes)),
         "is_favorite": favorite,
     }
-    return {key: values[key] for key in FIELDS}
+    return {key: values[key] for key in _fields()}
