@@ -129,8 +129,10 @@ def test_rotation_keeps_the_session(api_client):
 
 
 async def test_a_socket_closes_when_its_token_expires_unless_renewed(monkeypatch):
-    # simplejwt reads the lifetime into the class when it is imported, not per token
-    monkeypatch.setattr(AccessToken, "lifetime", timedelta(seconds=1))
+    # simplejwt reads the lifetime into the class when it is imported, not per token. Three
+    # seconds: signing in and opening both sockets must fit in it on a busy machine (with one
+    # second, a loaded CI run saw the token expire before the handshake).
+    monkeypatch.setattr(AccessToken, "lifetime", timedelta(seconds=3))
     short = await sign_in()
     expiring = await socket_for(short["access"])
     renewed = await socket_for(short["access"])
@@ -142,7 +144,7 @@ async def test_a_socket_closes_when_its_token_expires_unless_renewed(monkeypatch
     await renewed.send_json_to({"type": "auth", "token": fresh["access"]})
 
     assert (await renewed.receive_json_from(timeout=2))["type"] == "auth.renewed"
-    assert await closed(expiring, timeout=3)
+    assert await closed(expiring, timeout=6)
     assert await renewed.receive_nothing(timeout=0.5)
     await renewed.disconnect()
 
