@@ -1,11 +1,14 @@
 """Tasks queued through the database: a broker outage delays work, it never fails a request.
 
 ``enqueue(task, kwargs, eta=)`` writes an ``OutboxMessage`` in the caller's transaction — a
-rollback queues nothing — and hands it to the broker once that commits. If the broker is down
-the request still succeeds: the message waits in the table, and the relay (a thread in every
-Celery worker, ``start_relay``) hands it over when the broker is back. The relay also hands
-over again a message the broker accepted but lost (Redis restarted without persistence): one
-not started ``OUTBOX_REDELIVER_SECONDS`` after it was due.
+rollback queues nothing — and hands it to the broker once that commits. The row is written as
+handed over (``published_at`` set), since nearly every hand-over succeeds: a success then costs
+no second write. If the broker is down the request still succeeds: the rows it didn't take are
+marked not handed over, wait in the table, and the relay (a thread in every Celery worker,
+``start_relay``) hands them over when the broker is back. The relay also hands over again a
+message the broker accepted but lost (Redis restarted without persistence), or that a process
+stopped between its commit and the hand-over: one not started ``OUTBOX_REDELIVER_SECONDS``
+after it was due.
 
 Each message runs once: the worker claims its row for the Celery task id before running
 (``OutboxAwareTask``), so a second copy of a message is skipped, while a redelivery of the same
@@ -74,8 +77,13 @@ def enqueue_each(messages: Sequence[tuple[Task | str, Mapping[str, Any], datetim
         OutboxMessage(task=task if isinstance(task, str) else task.name, kwargs=kwargs, eta=eta)
         for (task, _, eta), kwargs in zip(messages, originals, strict=True)
     ]
+    # Written as handed over: the hand-over after commit undoes that for what the broker refuses.
+    now = timezone.now()
+    for row in rows:
+        row.published_at, row.publish_attempts = now, 1
     columns = [
-        "id", "task", "kwargs", "eta", "created_at", "publish_attempts", "claimed_by", "last_error"
+        "id", "task", "kwargs", "eta", "created_at", "published_at", "publish_attempts",
+        "claimed_by", "last_error",
     ]  # fmt: skip
     fields: list[Any] = [OutboxMessage._meta.get_field(column) for column in columns]
     insert_rows(
@@ -91,14 +99,18 @@ def enqueue_each(messages: Sequence[tuple[Task | str, Mapping[str, Any], datetim
     batch = list(zip(rows, originals, strict=True))
     # Eager mode (the test suite) runs the task inside the hand-over: its errors must surface.
     robust = not settings.CELERY_TASK_ALWAYS_EAGER
-    transaction.on_commit(lambda: _hand_over(batch), robust=robust)
+    transaction.on_commit(lambda: _hand_over(batch, marked=True), robust=robust)
 
 
-def _hand_over(batch: Sequence[tuple["OutboxMessage", Mapping[str, Any]]]) -> int:
+def _hand_over(
+    batch: Sequence[tuple["OutboxMessage", Mapping[str, Any]]], *, marked: bool = False
+) -> int:
     """Give messages to the broker in order until one is refused; the rest stay for the relay.
+    ``marked``: the rows were written as handed over (``enqueue``), so only a refusal writes.
     Returns how many were handed over. Never raises (but in eager mode, a task's own error)."""
     global _broker_down_until
     handed: list[Any] = []
+    refused: Any = None
     for message, kwargs in batch:
         if time.monotonic() < _broker_down_until:
             metrics.DEGRADED.labels(dependency="broker").inc()
@@ -123,12 +135,19 @@ def _hand_over(batch: Sequence[tuple["OutboxMessage", Mapping[str, Any]]]) -> in
                 "broker unavailable; tasks wait in the outbox",
                 extra={"task": message.task, "outbox_id": message.pk, "error": type(exc).__name__},
             )
+            refused = message.pk
             _messages().filter(pk=message.pk).update(
-                publish_attempts=F("publish_attempts") + 1, last_error=str(exc)[:500]
+                **({"published_at": None} if marked else {}),
+                publish_attempts=F("publish_attempts") + (0 if marked else 1),
+                last_error=str(exc)[:500],
             )
             break
         handed.append(message.pk)
-    if handed:
+    if marked:
+        untried = [m.pk for m, _ in batch[len(handed) :] if m.pk != refused]
+        if untried:
+            _messages().filter(pk__in=untried).update(published_at=None, publish_attempts=0)
+    elif handed:
         _messages().filter(pk__in=handed).update(
             published_at=timezone.now(), publish_attempts=F("publish_attempts") + 1
         )

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerDown
 from rest_framework.test import APIClient
@@ -153,3 +154,27 @@ def test_the_relay_hands_over_again_a_message_the_broker_lost():
     assert [m.to for m in mail.outbox] == [["amna@example.com"]]
     assert not OutboxMessage.objects.filter(pk=lost.pk).exists()
     assert OutboxMessage.objects.count() == 2
+
+
+def test_a_hand_over_the_broker_takes_writes_nothing_more(monkeypatch):
+    """The row is written as handed over; a success costs no second statement, and a row whose
+    process stopped before its hand-over is the relay's once it is overdue."""
+    taken: list[dict] = []
+    monkeypatch.setattr("django.conf.settings.CELERY_TASK_ALWAYS_EAGER", False)
+    monkeypatch.setattr(outbox, "_broker_down_until", 0.0)
+    monkeypatch.setattr(send_email_task, "apply_async", lambda **kwargs: taken.append(kwargs))
+
+    with CaptureQueriesContext(connection) as statements, transaction.atomic():
+        outbox.enqueue(send_email_task, {"to": "amna@example.com", "template": "welcome"})
+    (message,) = OutboxMessage.objects.all()
+
+    # The INSERT; the hand-over after the commit writes nothing.
+    (write,) = [q["sql"] for q in statements if "outboxmessage" in q["sql"]]
+    assert "INSERT INTO" in write
+    assert [t["headers"] for t in taken] == [{"outbox_id": str(message.pk)}]
+    assert message.published_at is not None
+    assert message.publish_attempts == 1
+    assert outbox.relay() == 0  # on its way: not handed over twice
+
+    OutboxMessage.objects.update(published_at=timezone.now() - timedelta(minutes=10))
+    assert outbox.relay() == 1  # never started: handed over again
