@@ -10,7 +10,17 @@ buyers: a fixed number of keep-alive connections (``ceiling.py``'s raw HTTP/1.1 
 taking the next buyer who hasn't checked out yet, so every request checks out a full cart. Each
 round measures the bare ceiling view first (requests/s, 16 connections), then each concurrency;
 prints checkouts/s (median of the rounds), p50, p99, the answers by status and the ratio to the
-ceiling of the same round — read the ratios on this shared machine, not the absolutes.
+ceiling of the same round — read the ratios on this shared machine, not the absolutes. The
+payment window is 45 minutes, so no checkout's expiry warning or expiry runs during the run.
+
+``--baseline REV``: the same against the project as it was at git revision REV, in the same
+run. REV is exported (``git archive``) to a temporary folder and a second stack runs from its
+``api/`` (same virtualenv; its own database, and in services mode Redis databases 14 and 15
+instead of 12 and 13). Both stacks are seeded alike. Each round measures the ceiling on this
+stack, then each concurrency on both stacks one after the other, the first of the two
+alternating from round to round. The table gives, per concurrency, each stack's checkouts/s
+(median of the rounds), p50, p99 and answers, and current / baseline: the median of the rounds'
+ratios, each taken within one round. The answers must all be 201 on both stacks.
 
 ``--contention``: 200 buyers, one unit of one product with 50 on hand in each cart, every
 checkout sent at once; exactly 50 must be 201, none 5xx, and the stock invariants must hold
@@ -18,6 +28,7 @@ checkout sent at once; exactly 50 must be 201, none 5xx, and the stock invariant
 
     DATABASE_URL=mysql://sudamall:sudamall@127.0.0.1:3306/sudamall \\
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/checkout.py
+    ... --baseline f7279ab    # beside the code of f7279ab
     ... --contention          # the 200-for-50 check instead
 """
 
@@ -28,9 +39,11 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -41,6 +54,16 @@ from burst import INVARIANTS
 from ceiling import BENCH_ENV, Target, _drive, _response, percentile
 
 from core.tests.stack import Stack, services_configured, token_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The baseline stack's Redis databases (broker and channel layer; cache), flushed when it starts:
+# not the current stack's 12 and 13. The revisions benched so far (f7279ab, with its single
+# settings.py, and 4b818ee) take the broker and the channel layer from REDIS_URL and the cache
+# from REDIS_CACHE_URL, which Stack sets to these; they read the same THROTTLE_*_RATE, EMAIL_*
+# and PAYMENT_WINDOW_MINUTES as today, so the baseline needs no environment of its own.
+BASELINE_REDIS_DBS = (14, 15)
+
 
 SEED = """
 import json
@@ -73,7 +96,8 @@ for n, cart in enumerate(carts):
     items += [CartItem(cart=cart, product=p, size=sizes[p.pk], quantity=1, unit_price=p.price)
               for p in picked]
 CartItem.objects.bulk_create(items, batch_size=1000)
-print(json.dumps({{"buyers": [u.pk for u in buyers], "scarce": scarce.pk if scarce else None}}))
+print(json.dumps({{"buyers": [u.pk for u in buyers], "scarce": scarce.pk if scarce else None,
+                  "code": __import__("orders").__file__}}))
 """
 
 ADDRESS = {
@@ -196,50 +220,145 @@ def _seed(stack: Stack, **counts: int) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def throughput(stack: Stack, args: argparse.Namespace) -> None:
-    levels = [Level(c, n) for c, n in zip(args.concurrency, args.checkouts, strict=True)]
-    warmup = 20
-    needed = warmup + args.rounds * sum(level.checkouts for level in levels)
-    started = time.perf_counter()
-    seed = _seed(stack, stores=30, products=90, stock=10**6, scarce=0, buyers=needed)
-    buyers = collections.deque(seed["buyers"])
-    print(
-        f"# {stack.mode}, {len(stack.base_urls)} web process(es), {needed} buyers with 3-line "
-        f"carts (3 stores each), {args.rounds} rounds, {os.cpu_count()} cores, load "
-        f"{os.getloadavg()[0]:.2f} (seeded in {time.perf_counter() - started:.0f} s)"
+@dataclass
+class Side:
+    """One stack under test: its buyers (seeded, not yet checked out) and its figures."""
+
+    name: str
+    stack: Stack
+    levels: list[Level]
+    buyers: collections.deque = field(default_factory=collections.deque)
+    meter: CpuMeter | None = None
+    seeded_in: float = 0.0  # seconds
+
+
+def _export(revision: str, into: Path) -> str:
+    """The project at ``revision`` written to ``into`` (``git archive``); its commit's short id."""
+    sha = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "--verify", f"{revision}^{{commit}}"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    into.mkdir(parents=True)
+    archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", sha], stdout=subprocess.PIPE)
+    assert archive.stdout is not None
+    subprocess.run(["tar", "-x", "-C", str(into)], stdin=archive.stdout, check=True)
+    archive.stdout.close()
+    if archive.wait() != 0:
+        raise RuntimeError(f"git archive {sha} failed")
+    return sha
+
+
+def _describe(revision: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%h, %cs", revision],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def _working_tree() -> str:
+    changed = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "api"],
+        capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    paths = ", ".join(line[3:] for line in changed[:6]) + (", …" if len(changed) > 6 else "")
+    return f"the working tree at {_describe('HEAD')}" + (
+        f", {len(changed)} path(s) under api/ changed ({paths})" if changed else ""
     )
-    meter = CpuMeter(stack)
+
+
+def _prepare(side: Side, webs: int, buyers: int) -> None:
+    """Start the side's stack and seed it; make sure its code is the side's."""
+    side.stack.start(webs=webs)
+    started = time.perf_counter()
+    seed = _seed(side.stack, stores=30, products=90, stock=10**6, scarce=0, buyers=buyers)
+    side.seeded_in = time.perf_counter() - started
+    code = Path(seed["code"]).resolve()
+    if not code.is_relative_to(side.stack.api_dir.resolve()):
+        raise RuntimeError(f"{side.name} runs {code}, not code under {side.stack.api_dir}")
+    side.buyers.extend(seed["buyers"])
+    side.meter = CpuMeter(side.stack)
+
+
+def _measure(side: Side, level: Level, ceiling_rate: int, label: str) -> None:
+    mine = [side.buyers.popleft() for _ in range(level.checkouts)]
+    assert side.meter is not None
+    side.meter.settle()
+    before = side.meter.sample()
+    elapsed, latencies, statuses = asyncio.run(
+        _checkouts(side.stack.base_urls, mine, level.concurrency)
+    )
+    side.meter.settle()  # the worker's share of the round: what the checkouts queued
+    after = side.meter.sample()
+    level.cpu.update({name: after[name] - before[name] for name in after})
+    level.per_round.append(len(latencies) / elapsed)
+    level.ratios.append(level.per_round[-1] / (ceiling_rate or 1))
+    level.latencies += latencies
+    level.statuses.update(statuses)
+    print(
+        f"  round: {label}{level.concurrency} buyers {level.per_round[-1]:.1f}/s "
+        f"(ceiling {ceiling_rate:,}/s), {dict(statuses)}",
+        flush=True,
+    )
+
+
+def throughput(sides: list[Side], args: argparse.Namespace, baseline: str = "") -> bool:
+    """``sides``: this stack, and with ``--baseline`` the baseline's second (not started yet)."""
+    warmup = 20
+    needed = warmup + args.rounds * sum(args.checkouts)
+    with ThreadPoolExecutor(len(sides)) as pool:  # migrate and seed both stacks at once
+        ready = [pool.submit(_prepare, side, args.webs, needed) for side in sides]
+    for future in ready:
+        future.result()
+    current = sides[0]
+    print(
+        f"# {current.stack.mode}, {len(current.stack.base_urls)} web process(es), {needed} buyers "
+        f"with 3-line carts (3 stores each){' on each stack' if baseline else ''}, "
+        f"{args.rounds} rounds, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f} "
+        f"(seeded in {' and '.join(f'{side.seeded_in:.0f}' for side in sides)} s)"
+    )
+    if baseline:
+        print(f"# current: {_working_tree()}; baseline: {baseline}")
     ceiling = Target("ceiling: bare DRF view, 20 products", "/bench/ceiling/")
-    asyncio.run(_drive(stack.base_urls, ceiling, "", 2, 0.5))  # warm the ceiling's payload
-    asyncio.run(_checkouts(stack.base_urls, [buyers.popleft() for _ in range(warmup)], 2))
-    for _ in range(args.rounds):
+    asyncio.run(_drive(current.stack.base_urls, ceiling, "", 2, 0.5))  # warm the ceiling's payload
+    for side in sides:
+        asyncio.run(
+            _checkouts(side.stack.base_urls, [side.buyers.popleft() for _ in range(warmup)], 2)
+        )
+    paired: list[list[float]] = [[] for _ in args.concurrency]  # current / baseline, per round
+    for number in range(args.rounds):
         rate, latencies, statuses = asyncio.run(
-            _drive(stack.base_urls, ceiling, "", args.ceiling_connections, args.ceiling_seconds)
+            _drive(
+                current.stack.base_urls, ceiling, "", args.ceiling_connections, args.ceiling_seconds
+            )
         )
         ceiling.per_round.append(rate)
         ceiling.latencies += latencies
         ceiling.statuses.update(statuses)
-        for level in levels:
-            mine = [buyers.popleft() for _ in range(level.checkouts)]
-            meter.settle()
-            before = meter.sample()
-            elapsed, latencies, statuses = asyncio.run(
-                _checkouts(stack.base_urls, mine, level.concurrency)
-            )
-            meter.settle()  # the worker's share of the round: what the checkouts queued
-            after = meter.sample()
-            level.cpu.update({name: after[name] - before[name] for name in after})
-            level.per_round.append(len(latencies) / elapsed)
-            level.ratios.append(level.per_round[-1] / (rate or 1))
-            level.latencies += latencies
-            level.statuses.update(statuses)
-            print(
-                f"  round: {level.concurrency} buyers {level.per_round[-1]:.1f}/s "
-                f"(ceiling {rate:,}/s), {dict(statuses)}",
-                flush=True,
-            )
+        order = sides if number % 2 == 0 else sides[::-1]
+        for index in range(len(args.concurrency)):
+            for side in order:
+                label = f"{side.name}, " if baseline else ""
+                _measure(side, side.levels[index], rate, label)
+            if baseline:
+                mine, theirs = (side.levels[index].per_round[-1] for side in sides)
+                paired[index].append(mine / (theirs or 1))
 
     print()
+    if baseline:
+        _comparison(sides, ceiling, args.ceiling_connections, paired)
+    else:
+        _table(current, ceiling)
+    print()
+    _cpu_table(sides, bool(baseline))
+    if not baseline:
+        return True
+    if all(set(level.statuses) == {201} for side in sides for level in side.levels):
+        return True
+    print("FAILED: not every answer was 201")
+    return False
+
+
+def _table(side: Side, ceiling: Target) -> None:
     print("| target | per s | p50 ms | p99 ms | x bare ceiling | answers |")
     print("|---|---|---|---|---|---|")
     print(
@@ -247,25 +366,59 @@ def throughput(stack: Stack, args: argparse.Namespace) -> None:
         f"{percentile(ceiling.latencies, 0.5):.1f} | {percentile(ceiling.latencies, 0.99):.1f} | "
         f"1 | {dict(ceiling.statuses)} |"
     )
-    for level in levels:
+    for level in side.levels:
         print(
             f"| checkout, {level.concurrency} concurrent buyers "
             f"| {statistics.median(level.per_round):.1f} "
             f"| {percentile(level.latencies, 0.5):.1f} | {percentile(level.latencies, 0.99):.1f} "
             f"| {statistics.median(level.ratios):.4f} | {dict(level.statuses)} |"
         )
+
+
+def _comparison(
+    sides: list[Side], ceiling: Target, ceiling_connections: int, paired: list[list[float]]
+) -> None:
+    current, baseline = sides
+    print(
+        f"{ceiling.name} ({ceiling_connections} connections), current stack: "
+        f"{statistics.median(ceiling.per_round):,.0f}/s, "
+        f"p50 {percentile(ceiling.latencies, 0.5):.1f} ms, "
+        f"p99 {percentile(ceiling.latencies, 0.99):.1f} ms, {dict(ceiling.statuses)}; "
+        f"load now {os.getloadavg()[0]:.2f}"
+    )
     print()
-    names = list(levels[0].cpu)
-    print("CPU ms per checkout (the worker's until it was idle again):")
-    print("| concurrency | " + " | ".join(names) + " | total |")
-    print("|---" * (len(names) + 2) + "|")
-    for level in levels:
-        done = sum(n for s, n in level.statuses.items() if s == 201) or 1
+    print(
+        "| concurrent buyers | current checkouts/s | p50 ms | p99 ms "
+        f"| {baseline.name} checkouts/s | p50 ms | p99 ms | current / baseline "
+        "| answers (current; baseline) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for mine, theirs, ratios in zip(current.levels, baseline.levels, paired, strict=True):
         print(
-            f"| {level.concurrency} | "
-            + " | ".join(f"{1000 * level.cpu[n] / done:.1f}" for n in names)
-            + f" | {1000 * sum(level.cpu.values()) / done:.1f} |"
+            f"| {mine.concurrency} | {statistics.median(mine.per_round):.1f} "
+            f"| {percentile(mine.latencies, 0.5):.1f} | {percentile(mine.latencies, 0.99):.1f} "
+            f"| {statistics.median(theirs.per_round):.1f} "
+            f"| {percentile(theirs.latencies, 0.5):.1f} | {percentile(theirs.latencies, 0.99):.1f} "
+            f"| {statistics.median(ratios):.2f} ({', '.join(f'{r:.2f}' for r in ratios)}) "
+            f"| {dict(mine.statuses)}; {dict(theirs.statuses)} |"
         )
+
+
+def _cpu_table(sides: list[Side], named: bool) -> None:
+    names = list(sides[0].levels[0].cpu)
+    print("CPU ms per checkout (the worker's until it was idle again):")
+    print("| concurrency | " + ("stack | " if named else "") + " | ".join(names) + " | total |")
+    print("|---" * (len(names) + 2 + named) + "|")
+    for index in range(len(sides[0].levels)):
+        for side in sides:
+            level = side.levels[index]
+            done = sum(n for s, n in level.statuses.items() if s == 201) or 1
+            print(
+                f"| {level.concurrency} | "
+                + (f"{side.name} | " if named else "")
+                + " | ".join(f"{1000 * level.cpu[n] / done:.1f}" for n in names)
+                + f" | {1000 * sum(level.cpu.values()) / done:.1f} |"
+            )
 
 
 def contention(stack: Stack, args: argparse.Namespace) -> bool:
@@ -303,32 +456,63 @@ def main() -> None:
     parser.add_argument("--webs", type=int, default=1, help="daphne processes")
     parser.add_argument("--ceiling-seconds", type=float, default=3.0)
     parser.add_argument("--ceiling-connections", type=int, default=16)
+    parser.add_argument(
+        "--baseline", metavar="REV",
+        help="measure the project at this git revision beside this one, in the same rounds",
+    )  # fmt: skip
     parser.add_argument("--contention", action="store_true", help="the 200-for-50 check only")
     parser.add_argument("--contenders", type=int, default=200)
     parser.add_argument("--units", type=int, default=50)
     args = parser.parse_args()
+    if args.baseline and args.contention:
+        parser.error("--baseline compares throughput; --contention runs one stack")
+    if len(args.checkouts) != len(args.concurrency):
+        parser.error("give one --checkouts number per --concurrency")
     random.seed(1)
 
     mode = "services" if services_configured() else "embedded"
     with tempfile.TemporaryDirectory(prefix="sudamall-bench-checkout-") as workdir:
-        stack = Stack(mode, Path(workdir))
-        stack.env.update(
-            {
-                **BENCH_ENV,
-                # Emails are rendered, recorded and written to files: no SMTP server here.
-                "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-                "EMAIL_FILE_PATH": str(Path(workdir) / "emails"),
-            }
-        )
+        work = Path(workdir)
+        stacks = {"current": Stack(mode, work / "current")}
+        baseline = ""
+        if args.baseline:
+            sha = _export(args.baseline, work / "baseline-source")
+            baseline = _describe(sha)
+            stacks[f"baseline {sha}"] = Stack(
+                mode,
+                work / "baseline",
+                api_dir=work / "baseline-source" / "api",
+                redis_dbs=BASELINE_REDIS_DBS,
+            )
+        for stack in stacks.values():
+            stack.workdir.mkdir()
+            stack.env.update(
+                {
+                    **BENCH_ENV,
+                    # Emails are rendered, recorded and written to files: no SMTP server here.
+                    "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                    "EMAIL_FILE_PATH": str(stack.workdir / "emails"),
+                    # Each checkout sets a warning (window - 5 min) and an expiry: with the
+                    # default 15 minutes the first warnings would be sent by a worker while the
+                    # other stack, or a later level, is measured.
+                    "PAYMENT_WINDOW_MINUTES": "45",
+                }
+            )
         ok = True
         try:
-            stack.start(webs=args.webs)
             if args.contention:
-                ok = contention(stack, args)
+                stacks["current"].start(webs=args.webs)
+                ok = contention(stacks["current"], args)
             else:
-                throughput(stack, args)
+                pairs = list(zip(args.concurrency, args.checkouts, strict=True))
+                sides = [
+                    Side(name, stack, [Level(c, n) for c, n in pairs])
+                    for name, stack in stacks.items()
+                ]
+                ok = throughput(sides, args, baseline)
         finally:
-            stack.stop()
+            for stack in stacks.values():
+                stack.stop()
     sys.exit(0 if ok else 1)
 
 

@@ -6,7 +6,11 @@ can prove what eager mode can't: that a task queued by a web request is run by a
 Modes:
 * ``embedded``: a SQLite file and a ``sqla+sqlite`` broker file in a temporary folder;
 * ``services``: a fresh database on the MariaDB server of ``DATABASE_URL`` and Redis from
-  ``REDIS_URL`` (database indexes 12 and 13, so a developer's running stack is not disturbed).
+  ``REDIS_URL`` (database indexes 12 and 13 by default, so a developer's running stack is not
+  disturbed; ``redis_dbs`` picks others for a second stack running at the same time).
+
+``api_dir`` runs ``manage.py``, daphne and the worker from another copy of ``api/`` (with this
+interpreter): ``bench/checkout.py --baseline`` runs an older revision's code beside this one.
 """
 
 import os
@@ -57,9 +61,20 @@ def _free_port() -> int:
 
 
 class Stack:
-    def __init__(self, mode: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        mode: str,
+        workdir: Path,
+        *,
+        api_dir: Path = API_DIR,
+        redis_dbs: tuple[int, int] = (12, 13),
+    ) -> None:
+        """``redis_dbs``: the Redis database indexes (services mode) of the broker and the
+        channel layer, and of the cache; both are flushed when the stack starts."""
         self.mode = mode
         self.workdir = workdir
+        self.api_dir = api_dir
+        self.redis_dbs = redis_dbs
         self.ports: list[int] = []
         self.base_url = ""
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -96,13 +111,17 @@ class Stack:
             db = urlsplit(os.environ["DATABASE_URL"])
             env["DATABASE_URL"] = urlunsplit(db._replace(path=f"/{self.database_name}"))
             redis = urlsplit(os.environ["REDIS_URL"])
-            env["REDIS_URL"] = urlunsplit(redis._replace(path="/12"))
+            broker, cache = self.redis_dbs
+            env["REDIS_URL"] = urlunsplit(redis._replace(path=f"/{broker}"))
+            # Said outright, not left to the settings' REDIS_URL + 1 (nor to the caller's
+            # environment): the cache must be the database that _flush_redis empties.
+            env["REDIS_CACHE_URL"] = urlunsplit(redis._replace(path=f"/{cache}"))
         return env
 
     def manage(self, *args: str) -> str:
         completed = subprocess.run(
             [sys.executable, "manage.py", *args],
-            cwd=API_DIR,
+            cwd=self.api_dir,
             env=self.env,
             capture_output=True,
             text=True,
@@ -148,7 +167,7 @@ class Stack:
     def _flush_redis(self) -> None:
         import redis
 
-        for index in (12, 13):  # broker and channel layer; cache
+        for index in self.redis_dbs:  # broker and channel layer; cache
             url = urlunsplit(urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{index}"))
             redis.Redis.from_url(url).flushdb()
 
@@ -156,7 +175,7 @@ class Stack:
         log = (self.workdir / f"{name}.log").open("wb")
         self.processes[name] = subprocess.Popen(
             command,
-            cwd=API_DIR,
+            cwd=self.api_dir,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
