@@ -5,7 +5,7 @@ parameters; for thousands of rows this sends one ``executemany`` of a parameteri
 instead (mysqlclient turns it into multi-row INSERTs). Values go in as query parameters.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,3 +25,24 @@ def insert_rows(model: Any, columns: Sequence[str], rows: Sequence[tuple]) -> No
     sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"  # noqa: S608 - names from model meta
     with connection.cursor() as cursor:
         cursor.executemany(sql, prepared)
+
+
+def update_by_pk(model: Any, column: str, values: Mapping[Any, Any], *, add: bool = False) -> int:
+    """Set ``column`` to ``values[pk]`` on each row (``add``: add it instead) in one UPDATE,
+    written out — Django's ``bulk_update`` costs more to build than the statement to run. No
+    signals, no ``auto_now``. Returns the rows changed."""
+    if not values:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    name = connection.ops.quote_name(column)
+    pk = connection.ops.quote_name(model._meta.pk.column)
+    keys = list(values)
+    cases = " ".join(["WHEN %s THEN %s"] * len(keys))
+    new = f"{name} + CASE {pk} {cases} ELSE 0 END" if add else f"CASE {pk} {cases} END"
+    placeholders = ", ".join(["%s"] * len(keys))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {name} = {new} WHERE {pk} IN ({placeholders})",  # noqa: S608 - names from model meta
+            [v for key in keys for v in (key, values[key])] + keys,
+        )
+        return int(cursor.rowcount)

@@ -13,14 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models import Exists, F, IntegerField, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from core.bulk import insert_rows, update_by_pk
 from products import indexing
 from products.exceptions import OutOfStock, StockBelowReserved
-from products.models import Reservation, Size, StockMovement
-from products.selectors import size_on_sale
+from products.models import Product, Reservation, Size, StockMovement
+from products.selectors import on_sale
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,19 @@ def release_expired_reservations(
     size, every affected size's counter drops in one UPDATE, the reservations are marked in
     another, and the ledger is written with one bulk insert. Returns the units released.
     """
+    released = sum(
+        _release_expired(size_ids=size_ids, references=references, sizes_locked=sizes_locked)
+        .values()
+    )  # fmt: skip
+    if released:
+        logger.info("released expired reservations", extra={"units": released})
+    return released
+
+
+def _release_expired(
+    *, size_ids: list[int] | None, references: list[str] | None = None, sizes_locked: bool
+) -> dict[int, int]:
+    """``release_expired_reservations``, returning the units released per size id."""
     now = timezone.now()
     with transaction.atomic(savepoint=False):
         due = Reservation.objects.filter(status=Reservation.Status.ACTIVE, expires_at__lte=now)
@@ -141,7 +155,7 @@ def release_expired_reservations(
             for row in due.order_by().values("size_id").annotate(total=Sum("quantity"))
         }
         if not per_size:
-            return 0
+            return {}
         held = (
             due.filter(size=OuterRef("pk"))
             .order_by()
@@ -166,9 +180,7 @@ def release_expired_reservations(
                 for size_id, quantity in per_size.items()
             ],
         )
-    released = sum(per_size.values())
-    logger.info("released expired reservations", extra={"units": released})
-    return released
+    return per_size
 
 
 # --- reservations (checkout holds stock until its payment deadline) -------------------------------
@@ -181,9 +193,7 @@ class StockRequest:
     reference: str = ""  # the line's own reference, when one call holds for several orders
 
 
-def reserve_stock(
-    *, lines: Sequence[StockRequest], until: datetime, reference: str = ""
-) -> list[Reservation]:
+def reserve_stock(*, lines: Sequence[StockRequest], until: datetime, reference: str = "") -> None:
     """Hold stock for every line until ``until``, all or nothing.
 
     Locks the size rows in primary-key order (so concurrent buyers queue instead of
@@ -202,52 +212,57 @@ def reserve_stock(
     size_ids = sorted(wanted)
     # Joins the caller's transaction (no savepoint): an OutOfStock aborts the whole checkout.
     with transaction.atomic(savepoint=False):
-        lock_sizes(size_ids)
-        release_expired_reservations(size_ids=size_ids, sizes_locked=True)
-        rows = {
-            pk: (on_hand - reserved if sellable else 0)
-            for pk, on_hand, reserved, sellable in Size.objects.filter(pk__in=size_ids)
-            .annotate(sellable=Case(When(size_on_sale(), then=Value(True)), default=Value(False)))
-            .values_list("pk", "on_hand", "reserved", "sellable")
+        locked = _lock_for_sale(size_ids)
+        released = _release_expired(size_ids=size_ids, sizes_locked=True)
+        available = {
+            pk: on_hand - (reserved - released.get(pk, 0)) if sellable else 0
+            for pk, (on_hand, reserved, sellable) in locked.items()
         }
         short = [
             {
                 "size_id": size_id,
                 "requested": wanted[size_id],
-                "available": max(rows.get(size_id, 0), 0),
+                "available": max(available.get(size_id, 0), 0),
             }
             for size_id in size_ids
-            if rows.get(size_id, 0) < wanted[size_id]
+            if available.get(size_id, 0) < wanted[size_id]
         ]
         if short:
             raise OutOfStock(details={"lines": short})
         # One UPDATE for every size; the rows are locked and checked, and the CHECK constraint
         # (reserved <= on_hand) is the backstop.
-        Size.objects.filter(pk__in=size_ids).update(
-            reserved=F("reserved")
-            + Case(*[When(pk=pk, then=Value(q)) for pk, q in wanted.items()], default=Value(0))
-        )
+        update_by_pk(Size, "reserved", wanted, add=True)
         # Search knows only in stock or not: report the sizes this hold empties.
-        indexing.sizes_changed(pk for pk in size_ids if rows[pk] == wanted[pk])
-        reservations = Reservation.objects.bulk_create(
-            [
-                Reservation(size_id=size_id, quantity=quantity, expires_at=until, reference=ref)
-                for (size_id, ref), quantity in sorted(holds.items())
-            ]
+        indexing.sizes_changed(pk for pk in size_ids if available[pk] == wanted[pk])
+        now = timezone.now()
+        held = sorted(holds.items())
+        insert_rows(
+            Reservation,
+            ["size_id", "quantity", "status", "expires_at", "reference", "created_at"],
+            [(pk, q, Reservation.Status.ACTIVE, until, ref, now) for (pk, ref), q in held],
         )
-        StockMovement.objects.bulk_create(
-            [
-                StockMovement(
-                    size_id=size_id,
-                    reason=StockMovement.Reason.RESERVATION,
-                    reserved_delta=quantity,
-                    reference=ref,
-                )
-                for (size_id, ref), quantity in sorted(holds.items())
-            ]
-        )
+        insert_rows(
+            StockMovement,
+            ["size_id", "reason", "on_hand_delta", "reserved_delta", "reference", "note",
+             "created_at"],
+            [(pk, StockMovement.Reason.RESERVATION, 0, q, ref, "", now) for (pk, ref), q in held],
+        )  # fmt: skip
     logger.info("stock reserved", extra={"reference": reference, "sizes": len(size_ids)})
-    return reservations
+
+
+def _lock_for_sale(size_ids: list[int]) -> dict[int, tuple[int, int, bool]]:
+    """``lock_sizes`` that also reads each size's (on hand, reserved, on sale). Whether the
+    product is on sale is a subquery, so only the size rows are locked, not their product's or
+    store's (a join would lock those too and queue every checkout of a store)."""
+    product_on_sale = Exists(Product.objects.filter(on_sale(), pk=OuterRef("product_id")))
+    return {
+        pk: (on_hand, reserved, deleted_at is None and sellable)
+        for pk, on_hand, reserved, deleted_at, sellable in Size.objects.select_for_update()
+        .filter(pk__in=size_ids)
+        .order_by("pk")
+        .annotate(sellable=product_on_sale)
+        .values_list("pk", "on_hand", "reserved", "deleted_at", "sellable")
+    }
 
 
 def lock_sizes(size_ids: Iterable[int]) -> None:
