@@ -59,16 +59,42 @@ def _advance_streams(counts: Mapping[int, int]) -> dict[int, int]:
 
 
 def _next_seq(user_id: int) -> int:
-    """Number the user's next event; the stream row stays locked until the transaction ends."""
-    return _advance_streams({user_id: 1})[user_id]
+    """Number the user's next event; the stream row stays locked until the transaction ends.
+    ``_advance_streams`` for one user in one statement: the upsert hands back the new value
+    (MySQL's ``LAST_INSERT_ID(expr)`` idiom, ``RETURNING`` elsewhere)."""
+    table = connection.ops.quote_name(EventStream._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute(
+                f"INSERT INTO {table} (user_id, last_seq) VALUES (%s, LAST_INSERT_ID(1)) "  # noqa: S608 - model meta
+                "ON DUPLICATE KEY UPDATE last_seq = LAST_INSERT_ID(last_seq + 1)",
+                [user_id],
+            )
+            return int(cursor.lastrowid)
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, last_seq) VALUES (%s, 1) "  # noqa: S608 - model meta
+            f"ON CONFLICT (user_id) DO UPDATE SET last_seq = {table}.last_seq + 1 "
+            "RETURNING last_seq",
+            [user_id],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def push_to_user(user_id: int, type: str, data: Mapping[str, Any]) -> UserEvent:
     """Store event ``type`` for the user now (in the caller's transaction) and push it to their
     open sockets once that commits. ``data`` is encoded at call time (decimals as strings)."""
-    with transaction.atomic(savepoint=False):  # no savepoint pair around it: 3 statements
-        event = UserEvent.objects.create(
-            user_id=user_id, seq=_next_seq(user_id), type=type, data=json_safe(data)
+    with transaction.atomic(savepoint=False):  # no savepoint pair around it: 2 statements
+        event = UserEvent(
+            user_id=user_id,
+            seq=_next_seq(user_id),
+            type=type,
+            data=json_safe(data),
+            created_at=timezone.now(),
+        )
+        insert_rows(
+            UserEvent,
+            ["user_id", "seq", "type", "data", "created_at"],
+            [(user_id, event.seq, type, json.dumps(event.data), event.created_at)],
         )
     message = {"type": USER_EVENT_MESSAGE_TYPE, "event": event.as_message()}
     transaction.on_commit(lambda: ring(user_id, message))
