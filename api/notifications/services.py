@@ -86,8 +86,9 @@ def notify(
     was already used. ``context`` must hold only the kind's declared variables, as primitives.
     ``email=False`` / ``in_app=False`` narrow the channels for this call; ``template_id`` sends
     that stored template of the kind instead of the one the language picks. ``queue=False``
-    (a worker already): no task of its own for the email — the caller sends a queued dispatch
-    with ``deliver`` once its transaction commits, and if it never does, the sweep does."""
+    (a worker already): no task of its own for the email — the dispatch is written claimed by
+    the caller, who sends it with ``send_claimed`` once its transaction commits; if it never
+    does, the claim runs out and the sweep sends it."""
     spec = registry.get(kind)
     values = primitive(context)
     undeclared = set(values) - spec.variables
@@ -110,7 +111,14 @@ def notify(
                 address=address.lower() if address else "",
                 language=language if language in Language.values else Language.ARABIC,
                 context=values,
-                state=Dispatch.State.QUEUED if wants_email else Dispatch.State.SKIPPED,
+                state=(
+                    Dispatch.State.SKIPPED
+                    if not wants_email
+                    else Dispatch.State.QUEUED
+                    if queue
+                    else Dispatch.State.SENDING
+                ),
+                claimed_until=None if queue or not wants_email else timezone.now() + CLAIM,
                 skip_reason=skip_reason,
                 expires_at=expires_at,
                 template_id=template_id,
@@ -479,6 +487,19 @@ def deliver(dispatch_id: int, *, now: datetime | None = None) -> str:
     if not _claim(dispatch_id, now):
         return "busy"
     dispatch = Dispatch.objects.select_related("email", "template").get(pk=dispatch_id)
+    return _send(dispatch, now)
+
+
+def send_claimed(dispatch: Dispatch) -> str:
+    """Send a dispatch ``notify(queue=False)`` wrote claimed, once its transaction committed:
+    no claim to take, nothing to read back. Returns its new state."""
+    if dispatch.state != Dispatch.State.SENDING:
+        return str(dispatch.state)
+    return _send(dispatch, timezone.now())
+
+
+def _send(dispatch: Dispatch, now: datetime) -> str:
+    """Send a dispatch this call holds the claim of."""
     if dispatch.expires_at is not None and dispatch.expires_at <= now:
         Dispatch.objects.filter(pk=dispatch.pk).update(state=Dispatch.State.EXPIRED)
         if dispatch.email_id:

@@ -3,7 +3,6 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from orders.models import Checkout
 from orders.services import checkout as checkout_services
 from orders.services import window
 
@@ -34,24 +33,9 @@ def expire_due_checkouts_task() -> int:
     return window.expire_due_checkouts()
 
 
-@shared_task
-def warn_checkout_expiring_task(*, checkout_id: int) -> None:
-    """Five minutes before the deadline: tell the buyer, unless it's settled already."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from notifications.events import push_to_user
-
-    checkout = Checkout.objects.filter(
-        pk=checkout_id, status=Checkout.Status.PENDING_PAYMENT
-    ).first()
-    # An eager (development) run or an early delivery must not warn ahead of time.
-    if checkout is not None and timezone.now() >= checkout.payment_deadline - timedelta(
-        minutes=5, seconds=5
-    ):
-        push_to_user(
-            checkout.buyer_id,
-            "checkout.expiring",
-            {"id": checkout.pk, "payment_deadline": checkout.payment_deadline},
-        )
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=5,
+             retry_kwargs={"max_retries": 5})  # fmt: skip
+def warn_checkout_expiring_task(*, checkout_id: int) -> bool:
+    """Five minutes before the deadline: tell the buyer and set the expiry task at the deadline,
+    unless the checkout is settled already."""
+    return window.warn_and_set_expiry(checkout_id=checkout_id)

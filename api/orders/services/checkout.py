@@ -31,13 +31,14 @@ from accounts.services import notify_user
 from carts import selectors as cart_selectors
 from carts import services as cart_services
 from core import outbox
+from core.bulk import insert_rows, update_by_pk
 from core.money import MAX_TOTAL
 from notifications.events import push_to_user
-from notifications.models import Dispatch
-from notifications.services import deliver
+from notifications.services import send_claimed
 from orders import limits
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks
+from orders.services.window import WARN_BEFORE
 from products import selectors as product_selectors
 from products.models import ProductVersion, Size
 from products.services import stock
@@ -180,17 +181,35 @@ def place_checkout(
             ]
             for order in orders
         }
-        OrderLine.objects.bulk_create([line for order in orders for line in order_lines[order.pk]])
+        insert_rows(
+            OrderLine,
+            ["order_id", "product_id", "product_version_id", "size_id", "name", "size_name",
+             "unit_price", "quantity", "line_total", "restocked_quantity"],
+            [
+                (order.pk, line.product_id, line.product_version_id, line.size_id, line.name,
+                 line.size_name, line.unit_price, line.quantity, line.line_total, 0)
+                for order in orders
+                for line in order_lines[order.pk]
+            ],
+        )  # fmt: skip
         for order in orders:
             order.number = _order_number(order.pk)
-        Order.objects.bulk_update(orders, ["number"])
-        events = OrderEvent.objects.bulk_create(
-            [
-                OrderEvent(
-                    order=order, type="created", to_status=Order.Status.PENDING_PAYMENT, actor=buyer
-                )
-                for order in orders
-            ]
+        update_by_pk(Order, "number", {order.pk: order.number for order in orders})
+        created_at = timezone.now()
+        events = [
+            OrderEvent(
+                order=order,
+                type="created",
+                to_status=Order.Status.PENDING_PAYMENT,
+                actor=buyer,
+                created_at=created_at,
+            )
+            for order in orders
+        ]
+        insert_rows(
+            OrderEvent,
+            ["order_id", "type", "from_status", "to_status", "actor_id", "note", "created_at"],
+            [(e.order_id, e.type, "", e.to_status, buyer.pk, "", created_at) for e in events],
         )
         if cart_item_ids:
             cart_services.remove_checked_out_items(user=buyer, item_ids=cart_item_ids)
@@ -243,8 +262,9 @@ def _follow_up_after_commit(checkout: Checkout) -> None:
 
 def follow_up_checkout(*, checkout_id: int) -> bool:
     """A placed checkout's follow-up, in the worker once it has committed (its one outbox
-    message): the expiry task at the deadline and the warning five minutes before it, then the
-    ``order_placed`` notification (in-app, and the email, sent here). Once per checkout: a
+    message): the warning timer five minutes before the deadline (``window.warn_and_set_expiry``
+    sets the expiry task at the deadline), then the ``order_placed`` notification (in-app, and
+    the email, sent here). Once per checkout: a
     repeat finds the notification's key used and does nothing. Returns whether it ran now."""
     from orders import tasks
 
@@ -285,16 +305,16 @@ def follow_up_checkout(*, checkout_id: int) -> bool:
         )
         if dispatch is None:  # a repeat: the first run set the timers and told the buyer
             return False
-        timers: list[tuple[Any, dict[str, Any], Any]] = [
-            (tasks.expire_checkout_task, {"checkout_id": checkout_id}, deadline)
-        ]
-        warn_at = deadline - timedelta(minutes=5)
+        # One timer: the warning, which sets the expiry task if the checkout is still unpaid
+        # then (most are paid by then, and need no second message); the expiry itself when
+        # the window is too short for a warning.
+        warn_at = deadline - WARN_BEFORE
         if warn_at > timezone.now():
-            timers.append(
-                (tasks.warn_checkout_expiring_task, {"checkout_id": checkout_id}, warn_at)
+            outbox.enqueue(
+                tasks.warn_checkout_expiring_task, {"checkout_id": checkout_id}, eta=warn_at
             )
-        outbox.enqueue_each(timers)
-    if dispatch.state == Dispatch.State.QUEUED:
-        deliver(dispatch.pk)
+        else:
+            outbox.enqueue(tasks.expire_checkout_task, {"checkout_id": checkout_id}, eta=deadline)
+    send_claimed(dispatch)
     logger.info("checkout followed up", extra={"checkout_id": checkout_id})
     return True

@@ -1,7 +1,8 @@
 """The payment window: a checkout is paid before its deadline, or it expires.
 
 The window is enforced three ways, so a stopped worker never strands stock: the task at the
-deadline (``expire_checkout``), a beat sweep every minute (``expire_due_checkouts``), and
+deadline (``expire_checkout``, set by the warning five minutes before, ``warn_and_set_expiry``,
+for checkouts still unpaid then), a beat sweep every minute (``expire_due_checkouts``), and
 lazily — every reserve path releases expired reservations on the rows it locks, and
 availability never counts them. ``mark_checkout_paid`` is what a payment's success calls; every
 function here takes its locks in the order ``orders.services.locks`` writes down.
@@ -14,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from core import outbox
 from core.bulk import insert_rows
 from core.exceptions import Conflict
 from notifications.events import push_many, push_to_user
@@ -24,6 +26,8 @@ from products.models import Reservation
 from products.services import stock
 
 logger = logging.getLogger(__name__)
+
+WARN_BEFORE = timedelta(minutes=5)  # the buyer's ``checkout.expiring`` warning
 
 
 class LatePaymentOutOfStock(Conflict):
@@ -83,6 +87,30 @@ def expire_checkout(*, checkout_id: int) -> bool:
         ):
             email_order_status(order=order)
     logger.info("checkout expired", extra={"checkout_id": checkout_id})
+    return True
+
+
+def warn_and_set_expiry(*, checkout_id: int) -> bool:
+    """The timer ``WARN_BEFORE`` the deadline: an unpaid checkout's buyer is told the window
+    is closing (``checkout.expiring``) and the expiry task is set at the deadline; a settled
+    checkout needs neither. Returns whether it was still unpaid. An early delivery (eager
+    mode, a clock ahead) sets the expiry but warns no one ahead of time."""
+    from orders import tasks
+
+    with transaction.atomic():
+        checkout = Checkout.objects.filter(
+            pk=checkout_id, status=Checkout.Status.PENDING_PAYMENT
+        ).first()
+        if checkout is None:
+            return False
+        deadline = checkout.payment_deadline
+        if timezone.now() >= deadline - WARN_BEFORE - timedelta(seconds=5):
+            push_to_user(
+                checkout.buyer_id,
+                "checkout.expiring",
+                {"id": checkout.pk, "payment_deadline": deadline},
+            )
+        outbox.enqueue(tasks.expire_checkout_task, {"checkout_id": checkout.pk}, eta=deadline)
     return True
 
 

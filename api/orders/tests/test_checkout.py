@@ -384,6 +384,28 @@ def test_the_expiring_warning_waits_for_its_time(auth_client: APIClient, user):
     assert [e.data["id"] for e in warnings] == [placed["id"]]
 
 
+def test_the_warning_sets_the_expiry_task_only_for_an_unpaid_checkout(auth_client, user):
+    from core.models import OutboxMessage
+    from orders import tasks
+
+    product = make_product(stock=5)
+    add(auth_client, product, 1)
+    unpaid = checkout(auth_client).json()
+    add(auth_client, product, 1)
+    paid = checkout(auth_client).json()
+    window.mark_checkout_paid(checkout_id=paid["id"])
+    OutboxMessage.objects.all().delete()
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=10, seconds=1), tick=False):
+        assert tasks.warn_checkout_expiring_task(checkout_id=unpaid["id"]) is True
+        assert tasks.warn_checkout_expiring_task(checkout_id=paid["id"]) is False
+
+    deadline = Checkout.objects.get(pk=unpaid["id"]).payment_deadline
+    assert list(OutboxMessage.objects.values_list("task", "kwargs", "eta")) == [
+        ("orders.tasks.expire_checkout_task", {"checkout_id": unpaid["id"]}, deadline)
+    ]
+
+
 def test_checking_out_the_cart_takes_its_lines_through_the_carts_app():
     buyer = UserFactory()
     sandals, dates = make_product(name="Sandals", stock=3), make_product(name="Dates", stock=3)
@@ -461,10 +483,8 @@ def test_the_follow_up_sets_the_timers_and_tells_the_buyer_once(auth_client: API
 
     timers = {m.task: m.eta for m in OutboxMessage.objects.all()}
     deadline = Checkout.objects.get().payment_deadline
-    assert timers == {
-        "orders.tasks.expire_checkout_task": deadline,
-        "orders.tasks.warn_checkout_expiring_task": deadline - timedelta(minutes=5),
-    }
+    # One timer: the warning; it sets the expiry task (test_the_warning_sets_the_expiry_...).
+    assert timers == {"orders.tasks.warn_checkout_expiring_task": deadline - timedelta(minutes=5)}
     assert [m.subject for m in mail.outbox] == ["Your order is reserved — pay within 15 minutes"]
     assert "2 x Ajwa" in mail.outbox[0].body
     assert "Kassala Dates" in mail.outbox[0].body
