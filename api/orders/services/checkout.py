@@ -72,6 +72,9 @@ def _resolve(lines: Sequence[LineRequest], buyer: User) -> list[tuple[Any, Size,
             version_id=Subquery(version_id)
         )
     }
+    now = timezone.now()
+    for product in products.values():
+        product.current_price = product_selectors.current_price(product, now)  # type: ignore[attr-defined]
     resolved, errors = [], []
     for index, line in enumerate(lines):
         product = products.get(line.product_id)
