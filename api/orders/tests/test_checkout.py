@@ -317,10 +317,11 @@ def test_checking_out_a_three_line_cart_stays_within_budget(
     # The buyer (1), the cart's lines (1), their products and live sizes (2); then, in the
     # transaction (a savepoint pair here, 2): the buyer's row locked and what they hold read (2,
     # orders.limits), the checkout, its orders, lines, their numbers and events (5), the stock
-    # held (6, products.services.stock), the cart's lines removed (1), checkout.created on the
-    # buyer's event log (3, notifications.events) and one outbox message for everything after
+    # held (5, products.services.stock: the sizes locked with what they hold, the expired holds,
+    # the counters, the holds and the ledger), the cart's lines removed (1), checkout.created on
+    # the buyer's event log (2, notifications.events) and one outbox message for everything after
     # commit (1, core.outbox: follow_up_checkout). The answer is made from what was written.
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(22):
         response = checkout(auth_client)
 
     assert response.status_code == 201
