@@ -39,7 +39,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,11 +50,18 @@ from urllib.parse import urlsplit
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "api"))
 
 from burst import INVARIANTS
-from ceiling import BENCH_ENV, Target, _drive, _response, percentile
+from ceiling import (
+    BENCH_ENV,
+    Target,
+    _describe,
+    _drive,
+    _export,
+    _response,
+    _working_tree,
+    percentile,
+)
 
 from core.tests.stack import Stack, services_configured, token_for
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # The baseline stack's Redis databases (broker and channel layer; cache), flushed when it starts:
 # not the current stack's 12 and 13. The revisions benched so far (f7279ab, with its single
@@ -230,40 +236,6 @@ class Side:
     buyers: collections.deque = field(default_factory=collections.deque)
     meter: CpuMeter | None = None
     seeded_in: float = 0.0  # seconds
-
-
-def _export(revision: str, into: Path) -> str:
-    """The project at ``revision`` written to ``into`` (``git archive``); its commit's short id."""
-    sha = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "--verify", f"{revision}^{{commit}}"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    into.mkdir(parents=True)
-    archive = subprocess.Popen(["git", "-C", str(ROOT), "archive", sha], stdout=subprocess.PIPE)
-    assert archive.stdout is not None
-    subprocess.run(["tar", "-x", "-C", str(into)], stdin=archive.stdout, check=True)
-    archive.stdout.close()
-    if archive.wait() != 0:
-        raise RuntimeError(f"git archive {sha} failed")
-    return sha
-
-
-def _describe(revision: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(ROOT), "log", "-1", "--format=%h, %cs", revision],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-
-
-def _working_tree() -> str:
-    changed = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "api"],
-        capture_output=True, text=True, check=True,
-    ).stdout.splitlines()  # fmt: skip
-    paths = ", ".join(line[3:] for line in changed[:6]) + (", …" if len(changed) > 6 else "")
-    return f"the working tree at {_describe('HEAD')}" + (
-        f", {len(changed)} path(s) under api/ changed ({paths})" if changed else ""
-    )
 
 
 def _prepare(side: Side, webs: int, buyers: int) -> None:
