@@ -73,8 +73,8 @@ def _resolve(lines: Sequence[LineRequest], buyer: User) -> list[tuple[Any, Size,
         )
     }
     now = timezone.now()
-    for product in products.values():
-        product.current_price = product_selectors.current_price(product, now)  # type: ignore[attr-defined]
+    for on_sale in products.values():
+        on_sale.current_price = product_selectors.current_price(on_sale, now)  # type: ignore[attr-defined]
     resolved, errors = [], []
     for index, line in enumerate(lines):
         product = products.get(line.product_id)
