@@ -16,11 +16,25 @@ class CoreConfig(AppConfig):
         celery_signals.task_failure.connect(_task_failed, dispatch_uid="core.metrics.failed")
         celery_signals.task_retry.connect(_task_retried, dispatch_uid="core.metrics.retry")
 
+        celery_signals.task_prerun.connect(_close_old_connections, dispatch_uid="core.db.pre")
+        celery_signals.task_postrun.connect(_close_old_connections, dispatch_uid="core.db.post")
+
         from core import outbox
 
         celery_signals.task_postrun.connect(outbox.finished, dispatch_uid="core.outbox.done")
         celery_signals.task_retry.connect(outbox.retrying, dispatch_uid="core.outbox.retry")
         celery_signals.worker_ready.connect(outbox.start_relay, dispatch_uid="core.outbox.relay")
+
+
+def _close_old_connections(sender: Any = None, **kwargs: Any) -> None:
+    """Around each task, what Django does around each request: close a connection past
+    ``CONN_MAX_AGE`` or left unusable, keep the others (``CELERY_DB_REUSE_MAX`` stops Celery
+    from closing them all). Not for eager tasks, which run inside their caller's transaction."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 def _connection_opened(**kwargs: Any) -> None:
