@@ -197,16 +197,34 @@ def _message_id(request: Any) -> str | None:
     return str(value) if value is not None else None
 
 
+def _written_out(sql: str, message_id: str, params: Sequence[Any]) -> int:
+    """Run a statement on the outbox table (``{table}``, ``{id}`` for the message's row) and
+    return the rows it changed. The worker's claim and release run around every task: written
+    out, they cost a fraction of what the ORM spends building them."""
+    from core.models import OutboxMessage
+
+    meta = OutboxMessage._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.format(table=connection.ops.quote_name(meta.db_table), id="id = %s"),
+            [*params, meta.pk.get_db_prep_value(message_id, connection)],
+        )
+        return int(cursor.rowcount)
+
+
 def claim(message_id: str, task_id: str) -> bool:
     """Whether this delivery may run the message: nobody else holds it (a claim older than the
     lease is a dead worker's)."""
     now = timezone.now()
     lease = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    adapt = connection.ops.adapt_datetimefield_value
     return bool(
-        _messages()
-        .filter(pk=message_id)
-        .filter(Q(claimed_by="") | Q(claimed_by=task_id) | Q(started_at__lt=now - lease))
-        .update(claimed_by=task_id, started_at=now)
+        _written_out(
+            "UPDATE {table} SET claimed_by = %s, started_at = %s "
+            "WHERE (claimed_by = '' OR claimed_by = %s OR started_at < %s) AND {id}",
+            message_id,
+            [task_id, adapt(now), task_id, adapt(now - lease)],
+        )
     )
 
 
@@ -227,7 +245,8 @@ def finished(task: Any = None, state: str | None = None, **kwargs: Any) -> None:
     message_id = _message_id(task.request) if task is not None else None
     if message_id is None or state not in ("SUCCESS", "FAILURE"):
         return
-    _messages().filter(pk=message_id, claimed_by=str(task.request.id)).delete()
+    _written_out("DELETE FROM {table} WHERE claimed_by = %s AND {id}", message_id,
+                 [str(task.request.id)])  # fmt: skip
 
 
 def retrying(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
