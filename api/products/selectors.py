@@ -499,14 +499,19 @@ def list_product_history(*, product_id: int, user: User) -> QuerySet[ProductVers
 
 
 def favorite_ids(*, user: User, product_ids: Sequence[int]) -> set[int]:
-    """Which of these products the user likes."""
+    """Which of these products the user likes. Written out: it runs on every signed-in
+    catalogue read, and the ORM took longer to build it than the database to answer."""
     if not product_ids:
         return set()
-    return set(
-        Favorite.objects.filter(user=user, product_id__in=product_ids).values_list(
-            "product_id", flat=True
+    ids = sorted(set(product_ids))
+    table = connection.ops.quote_name(Favorite._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT product_id FROM {table} WHERE user_id = %s "  # noqa: S608 - the model's table
+            f"AND product_id IN ({', '.join(['%s'] * len(ids))})",
+            [user.pk, *ids],
         )
-    )
+        return {product_id for (product_id,) in cursor.fetchall()}
 
 
 def list_favorites(*, user: User) -> QuerySet[Product]:
