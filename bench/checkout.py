@@ -464,9 +464,9 @@ def main() -> None:
                     # Emails are rendered, recorded and written to files: no SMTP server here.
                     "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
                     "EMAIL_FILE_PATH": str(stack.workdir / "emails"),
-                    # Each checkout sets a warning (window - 5 min) and an expiry: with the
-                    # default 15 minutes the first warnings would be sent by a worker while the
-                    # other stack, or a later level, is measured.
+                    # Each checkout sets a warning timer (window - 5 min; f7279ab an expiry
+                    # too): with the default 15 minutes the first would fire in a worker while
+                    # the other stack, or a later level, is measured.
                     "PAYMENT_WINDOW_MINUTES": "45",
                 }
             )
