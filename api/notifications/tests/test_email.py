@@ -397,3 +397,26 @@ def test_many_notifications_at_once_in_a_fixed_number_of_statements(
     [event] = events.events_after(people[5].pk, 0).events
     assert event.type == "notification.created"
     assert Notification.objects.get(pk=event.data["id"]).user_id == people[5].pk
+
+
+def test_a_dispatch_written_claimed_is_sent_by_its_writer_or_after_its_claim_by_the_sweep():
+    """``notify(queue=False)``, a worker's own notification: written claimed, so nobody else
+    sends it while its writer does; if the writer stops before sending, the sweep sends it once
+    the claim has run out."""
+    amna, omer = UserFactory(), UserFactory()
+
+    with transaction.atomic():
+        sent_here = services.notify("welcome", key="w:claimed-1", context={"first_name": "A"},
+                                    user_id=amna.pk, address=amna.email, queue=False)  # fmt: skip
+        stranded = services.notify("welcome", key="w:claimed-2", context={"first_name": "O"},
+                                   user_id=omer.pk, address=omer.email, queue=False)  # fmt: skip
+    assert sent_here is not None
+    assert stranded is not None
+    assert services.send_due() == 0  # both claimed: not the sweep's
+
+    assert services.send_claimed(sent_here) == Dispatch.State.SENT
+    assert [m.to for m in mail.outbox] == [[amna.email]]
+
+    assert services.send_due(now=timezone.now() + timedelta(minutes=6)) == 1
+    assert [m.to for m in mail.outbox] == [[amna.email], [omer.email]]
+    assert Dispatch.objects.get(pk=stranded.pk).state == Dispatch.State.SENT
