@@ -46,17 +46,22 @@ class OAuth2Authentication(_OAuth2Authentication):
 
     Scopes gate methods on every endpoint: ``read`` for safe methods, ``write`` for the rest. A
     client-credentials token acts as the user who owns the application.
+
+    A token is taken from the ``Authorization: Bearer`` header only (API.md), never from an
+    ``access_token`` in the URL or the body, where it would end up in access logs and browser
+    history. A request without that header isn't handed to oauthlib at all: most requests are
+    anonymous catalogue reads, and parsing each into an oauthlib request cost more than
+    answering some of them.
     """
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        result = super().authenticate(request)
-        if result is None:
-            if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer "):
-                # Neither a valid JWT nor a live OAuth2 token.
-                raise exceptions.AuthenticationFailed(
-                    "The token is invalid or expired.", code="token_not_valid"
-                )
+        if not request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer "):
             return None
+        result = super().authenticate(request)
+        if result is None:  # neither a valid JWT nor a live OAuth2 token
+            raise exceptions.AuthenticationFailed(
+                "The token is invalid or expired.", code="token_not_valid"
+            )
         user, token = result
         if user is None:
             user = token.application.user if token.application_id else None

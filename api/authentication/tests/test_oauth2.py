@@ -67,6 +67,20 @@ def test_client_credentials_read_token_reads_but_cannot_write(service_app, owner
     assert owner.first_name != "Changed"
 
 
+def test_a_token_in_the_url_or_the_body_is_not_taken(service_app):
+    """Only the Authorization header carries a token: one in the query string would be written
+    to every access log on the way."""
+    token = client_credentials_token(*service_app, scope="read write")
+    api = APIClient()
+
+    in_query = api.get(f"/api/accounts/me/?access_token={token}")
+    in_body = api.post("/api/cart/add/", {"access_token": token}, format="json")
+
+    assert in_query.status_code == 401
+    assert in_query.json()["code"] == "not_authenticated"
+    assert in_body.status_code == 401
+
+
 def test_write_scope_allows_writes(service_app):
     token = client_credentials_token(*service_app, scope="read write")
     api = APIClient()
