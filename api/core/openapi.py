@@ -177,6 +177,7 @@ def paginated(serializer_class: type[serializers.Serializer]) -> Any:
 # --- what generated clients need ------------------------------------------------------------------
 
 OPTIONAL = "x-optional"  # set on a response field that is really left out sometimes
+SIGNED = "x-signed"  # set on a decimal field that may be negative (a coordinate): keeps its "-"
 
 
 def _walk(schema: Any) -> Any:
@@ -205,7 +206,8 @@ def tidy_for_clients(result: dict[str, Any], generator: Any, request: Any, publi
     - Request fields with a default stay optional: the default moves into the description
       (openapi-typescript makes a field with a ``default`` required).
     - Money and other decimals are never negative here: a pattern without ``-?`` and an example,
-      so Swagger UI stops offering ``"-"`` and negative totals.
+      so Swagger UI stops offering ``"-"`` and negative totals. Those that may be (coordinates
+      south of the equator or west of Greenwich) are marked ``SIGNED`` and keep it.
     - Enums whose values aren't names (``-price``) get ``x-enum-varnames`` (``PRICE_DESC``),
       not ``VALUE_1``.
     """
@@ -221,7 +223,9 @@ def tidy_for_clients(result: dict[str, Any], generator: Any, request: Any, publi
             optional = {key for key, prop in properties.items() if prop.pop(OPTIONAL, False)}
             schema["required"] = [key for key in properties if key not in optional]
     for node in _walk(result):
-        if node.get("format") == "decimal" and isinstance(node.get("pattern"), str):
+        if node.pop(SIGNED, False):
+            pass
+        elif node.get("format") == "decimal" and isinstance(node.get("pattern"), str):
             node["pattern"] = node["pattern"].replace("^-?", "^", 1)
             node.setdefault("example", "12.50")
         enum = node.get("enum")

@@ -1,13 +1,34 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 
-from core.openapi import OPTIONAL
+from core.openapi import OPTIONAL, SIGNED
 from core.serializers import QueryBooleanField, QuerySerializer
 from stores.models import Store
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?\d{0,3}(?:\.\d{0,6})?$",
+        "example": "15.500700",
+        SIGNED: True,
+    }
+)
+class CoordinateField(serializers.DecimalField):
+    """Degrees with six decimal places (the columns' scale): negative south of the equator
+    and west of Greenwich."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_digits=9, decimal_places=6, **kwargs)
+
+
 class StoreSerializer(serializers.ModelSerializer):
+    latitude = CoordinateField(read_only=True, allow_null=True)
+    longitude = CoordinateField(read_only=True, allow_null=True)
     contact_phone = PhoneNumberField(read_only=True)
     distance_km = serializers.SerializerMethodField()
 
@@ -52,17 +73,8 @@ class StoreInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     address = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    latitude = serializers.DecimalField(
-        max_digits=9, decimal_places=6, min_value=-90, max_value=90, required=False, allow_null=True
-    )
-    longitude = serializers.DecimalField(
-        max_digits=9,
-        decimal_places=6,
-        min_value=-180,
-        max_value=180,
-        required=False,
-        allow_null=True,
-    )
+    latitude = CoordinateField(min_value=-90, max_value=90, required=False, allow_null=True)
+    longitude = CoordinateField(min_value=-180, max_value=180, required=False, allow_null=True)
     contact_phone = PhoneNumberField(required=False, allow_blank=True)
 
     def validate(self, attrs: dict) -> dict:

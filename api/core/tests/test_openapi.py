@@ -106,3 +106,16 @@ def test_swagger_uis_default_examples_walk_the_buyers_flow_on_the_demo_data(sche
 
     assert answers == [status for _, status in FLOW]
     assert buyer.get("/api/orders/").json()["results"][-1]["status"] == "paid"
+
+
+def test_coordinates_may_be_negative_in_the_document_and_money_may_not(schema: dict):
+    """A client that checks patterns must be able to send and read a store south of the
+    equator or west of Greenwich; prices stay unsigned so Swagger never offers "-"."""
+    components = schema["components"]["schemas"]
+    for component in ("Store", "StoreInputRequest", "PatchedStoreInputRequest"):
+        for name in ("latitude", "longitude"):
+            pattern = components[component]["properties"][name]["pattern"]
+            assert re.fullmatch(pattern, "-41.133500"), (component, name)
+            assert re.fullmatch(pattern, "32.5599"), (component, name)
+    assert not re.fullmatch(components["Product"]["properties"]["price"]["pattern"], "-1.00")
+    assert "x-signed" not in str(schema)
