@@ -40,6 +40,7 @@ stack and the run exits 1 otherwise.
     REDIS_URL=redis://127.0.0.1:6379/0 .venv/bin/python bench/ceiling.py --products 2000
     ... --webs 2     # two daphne processes, connections spread over both (as behind nginx)
     ... --baseline f7279ab    # beside the code of f7279ab (about 10 minutes at 3 rounds)
+    ... --only stores --only categories    # those targets alone (and the bare ceiling)
 
 The generator shares the machine's cores with the server: read the ratios, not the absolutes.
 """
@@ -242,6 +243,11 @@ def current_only(target: Target) -> bool:
     return target.path.startswith("/bench/")
 
 
+def chosen(target: Target, only: list[str]) -> bool:
+    """Measured under ``--only``: the bare ceiling always (every share is taken of it)."""
+    return not only or target.path == "/bench/ceiling/" or any(t in target.name for t in only)
+
+
 def _export(revision: str, into: Path) -> str:
     """The project at ``revision`` written to ``into`` (``git archive``); its commit's short id."""
     sha = subprocess.run(
@@ -356,6 +362,10 @@ def main() -> None:
         "--baseline", metavar="REV",
         help="measure the project at this git revision beside this one, in the same rounds",
     )  # fmt: skip
+    parser.add_argument(
+        "--only", metavar="TEXT", action="append", default=[],
+        help="only the targets whose name holds TEXT (repeatable; the bare ceiling is kept)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     mode = "services" if services_configured() else "embedded"
@@ -387,6 +397,8 @@ def main() -> None:
                 ready = [pool.submit(_prepare, side, args.webs, args.products) for side in sides]
             for future in ready:
                 future.result()
+            for side in sides:
+                side.plan = [target for target in side.plan if chosen(target, args.only)]
             if baseline:
                 for side in sides[1:]:  # the ceiling views aren't mounted there
                     side.plan = [target for target in side.plan if not current_only(target)]
