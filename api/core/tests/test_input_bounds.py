@@ -115,3 +115,29 @@ async def test_a_deeply_nested_socket_message_is_refused_not_a_crash():
 
     assert await socket.receive_output(timeout=2) == {"type": "websocket.close", "code": 4401}
     await socket.disconnect()
+
+
+def test_a_query_that_names_no_parameter_reads_as_empty_and_a_bad_one_is_still_400(api_client):
+    from rest_framework import serializers
+
+    from core.serializers import QuerySerializer
+
+    class Near(QuerySerializer):
+        radius = serializers.IntegerField(required=False, min_value=1)
+
+    class Needed(QuerySerializer):
+        q = serializers.CharField()
+
+    class Defaulted(QuerySerializer):
+        sort = serializers.CharField(required=False, default="name")
+
+    assert Near.read({"page": "2", "_": "x"}) == {}
+    assert Near.read({"radius": "5"}) == {"radius": 5}
+    assert Defaulted.read({}) == {"sort": "name"}
+    with pytest.raises(serializers.ValidationError):
+        Near.read({"radius": "0"})
+    with pytest.raises(serializers.ValidationError):
+        Needed.read({})
+    response = api_client.get("/api/stores/?radius_km=5&_b=1")
+    assert response.status_code == 400
+    assert response.json()["details"] == {"radius_km": ["Needs `near`."]}
