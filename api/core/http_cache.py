@@ -80,19 +80,26 @@ Personalize = Callable[[Request, bytes], bytes]
 
 
 def cache_anonymous_get(
-    *, unless: tuple[str, ...] = (), personalize: Personalize | None = None
+    *, unless: tuple[str, ...] = (), personalize: Personalize | None = None, shared: bool = True
 ) -> Callable[[Handler], Handler]:
     """For an APIView's ``get``: anonymous 200 answers cached briefly, with ETag/304 — not
     when one of the ``unless`` query parameters is given (a search is logged each time).
 
     With ``personalize(request, body) -> body``, a signed-in caller gets the shared anonymous
     answer (same lag) with what is theirs added to it (their favourites): one small query
-    instead of the whole read. Such answers are private and carry no ETag."""
-    return functools.partial(_cached, unless=unless, personalize=personalize)
+    instead of the whole read. Such answers are private and carry no ETag.
+
+    ``shared=False``: answers are kept in each process's memory only, not in the shared cache
+    too. For reads that cost less than asking Redis twice (a page of stores or categories is
+    one short statement): there the shared cache only ever saved another process a read as
+    cheap as the round trips, and every answer first made paid both. Each process then reads
+    such a page at most once a second; the same page gives the same ``ETag`` in every process,
+    as it is the body's hash."""
+    return functools.partial(_cached, unless=unless, personalize=personalize, shared=shared)
 
 
 def _cached(
-    handler: Handler, *, unless: tuple[str, ...], personalize: Personalize | None
+    handler: Handler, *, unless: tuple[str, ...], personalize: Personalize | None, shared: bool
 ) -> Handler:
     @functools.wraps(handler)
     def get(self: Any, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -108,18 +115,19 @@ def _cached(
         if local is not None:
             etag, body = local
         else:
-            shared = cache.get(key)
-            if shared is None:
+            found = cache.get(key) if shared else None
+            if found is None:
                 response = _as_anonymous(handler, self, request, *args, **kwargs)
                 if response.status_code != status.HTTP_200_OK:
                     return response
                 body = JSONRenderer().render(response.data)
                 etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
                 made_at = time.time()
-                cache.set(key, (etag, body, made_at), settings.CATALOGUE_CACHE_SECONDS)
+                if shared:
+                    cache.set(key, (etag, body, made_at), settings.CATALOGUE_CACHE_SECONDS)
             else:
-                etag, body = shared[0], shared[1]
-                made_at = shared[2] if len(shared) > 2 else time.time()
+                etag, body = found[0], found[1]
+                made_at = found[2] if len(found) > 2 else time.time()
             _local_put(key, made_at, etag, body)
         if signed_in:
             assert personalize is not None

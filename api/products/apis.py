@@ -126,9 +126,7 @@ class ProductListCreateApi(APIView):
     )
     @cache_anonymous_get(unless=("search",), personalize=_favorites)
     def get(self, request: Request) -> Response:
-        query = ProductListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return list_response(request, self, query.validated_data)
+        return list_response(request, self, ProductListQuerySerializer.read(request.query_params))
 
     @extend_schema(
         tags=TAGS,
@@ -291,9 +289,8 @@ class StoreProductListApi(APIView):
     @cache_anonymous_get(unless=("search",), personalize=_favorites)
     def get(self, request: Request, store_id: int) -> Response:
         store = store_selectors.get_public_store(store_id=store_id)
-        query = ProductListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        return list_response(request, self, query.validated_data, store_id=store.pk)
+        filters = ProductListQuerySerializer.read(request.query_params)
+        return list_response(request, self, filters, store_id=store.pk)
 
 
 class ProductSearchApi(APIView):
@@ -355,14 +352,15 @@ class ProductSearchApi(APIView):
 class CategoryListApi(ListAPIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = CategorySerializer
-    queryset = Category.objects.none()
+    queryset = Category.objects.none()  # the schema's; a page is read as rows
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.list_categories()
-
-    @cache_anonymous_get()
+    @cache_anonymous_get(shared=False)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        def page(offset: int, limit: int) -> tuple[list, int]:
+            found, total = selectors.category_page(offset=offset, limit=limit)
+            return [CategorySerializer.shown(*row) for row in found], total
+
+        return paginate_fetched(request, self, page, None)
 
 
 @extend_schema(tags=TAGS, summary="Tags")
@@ -374,6 +372,6 @@ class TagListApi(ListAPIView):
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.list_tags()
 
-    @cache_anonymous_get()
+    @cache_anonymous_get(shared=False)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

@@ -33,6 +33,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from core import rows
 from products import cards
 from products.models import Category, Favorite, Product, ProductVersion, Reservation, Size, Tag
 from search import services as search_services
@@ -522,8 +523,20 @@ def list_favorites(*, user: User) -> QuerySet[Product]:
     )
 
 
-def list_categories() -> QuerySet[Category]:
-    return Category.objects.select_related("parent").order_by("path")
+def category_page(*, offset: int, limit: int) -> tuple[list[tuple[int, str, str, str | None]], int]:
+    """A page of the category tree, flattened in tree order (by ``path``), as rows of (id,
+    name, slug, the parent's slug or None), and how many categories there are: one written-out
+    statement (``core.rows``)."""
+    q = connection.ops.quote_name
+    table = q(Category._meta.db_table)
+    return rows.page(
+        columns=f"c.{q('id')}, c.{q('name')}, c.{q('slug')}, p.{q('slug')}",
+        source=f"{table} c LEFT JOIN {table} p ON p.{q('id')} = c.{q('parent_id')}",
+        order=f"c.{q('path')}",
+        params=[],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def list_tags() -> QuerySet[Tag]:

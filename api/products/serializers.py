@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -251,6 +252,12 @@ class CategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "name", "slug", "parent"]
+
+    @staticmethod
+    def shown(pk: int, name: str, slug: str, parent: str | None) -> dict[str, Any]:
+        """What this serializer shows of a category, from its row (``selectors.category_page``)
+        rather than an instance: four plain values need no walk over the fields."""
+        return {"id": pk, "name": name, "slug": slug, "parent": parent}
 
 
 class TagSerializer(serializers.ModelSerializer):

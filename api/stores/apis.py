@@ -5,11 +5,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.apis import paginate, request_user
+from core.apis import paginate_fetched, request_user
 from core.http_cache import cache_anonymous_get
 from core.openapi import error_responses, paginated
 from stores import selectors, services
-from stores.serializers import StoreInputSerializer, StoreListQuerySerializer, StoreSerializer
+from stores.serializers import (
+    StoreInputSerializer,
+    StoreListQuerySerializer,
+    StoreSerializer,
+    shown_stores,
+)
 
 TAGS = ["stores"]
 
@@ -35,21 +40,23 @@ class StoreListCreateApi(APIView):
             **error_responses((401, "not_authenticated")),  # ?mine=true, signed out
         },
     )
-    @cache_anonymous_get(unless=("mine",))
+    @cache_anonymous_get(unless=("mine",), shared=False)
     def get(self, request: Request) -> Response:
-        query = StoreListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = StoreListQuerySerializer.read(request.query_params)
         owner = None
-        if query.validated_data.get("mine"):
+        if query.get("mine"):
             if not request.user.is_authenticated:
                 raise NotAuthenticated("Sign in to list your own stores.")
             owner = request_user(request)
-        stores = selectors.list_stores(
-            near=query.validated_data.get("near"),
-            radius_km=query.validated_data.get("radius_km"),
-            owner=owner,
-        )
-        return paginate(request, self, stores, StoreSerializer)
+        near, radius_km = query.get("near"), query.get("radius_km")
+
+        def page(offset: int, limit: int) -> tuple[list, int]:
+            found, total = selectors.store_page(
+                offset=offset, limit=limit, near=near, radius_km=radius_km, owner=owner
+            )
+            return shown_stores(found), total
+
+        return paginate_fetched(request, self, page, None)
 
     @extend_schema(
         tags=TAGS,

@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
@@ -67,6 +68,37 @@ class StoreSerializer(serializers.ModelSerializer):
         if getattr(instance, "distance_km", None) is None:
             data.pop("distance_km")  # only with ?near=
         return data
+
+
+def shown_stores(rows: list[Any]) -> list[dict[str, Any]]:
+    """``StoreSerializer``'s output from rows of ``selectors.SHOWN``'s values (with the distance
+    after them from a ``near`` list), without model instances or a walk over the serializer's
+    fields for each store: about a fifth of the CPU. ``stores/tests`` holds the two to the same
+    output, on SQLite and MariaDB.
+
+    The coordinates come with their six decimal places (the column's scale), written out as
+    DRF's ``DecimalField`` does; the creation time in the current time zone, looked up once
+    for the page rather than once for each value, ISO 8601 with UTC as ``Z`` as DRF writes it."""
+    zone = timezone.get_current_timezone()
+    shown = []
+    for pk, name, slug, description, address, lat, lng, phone, active, created, *rest in rows:
+        moment = created.astimezone(zone).isoformat()
+        store = {
+            "id": pk,
+            "name": name,
+            "slug": slug,
+            "description": description,
+            "address": address,
+            "latitude": None if lat is None else format(lat, "f"),
+            "longitude": None if lng is None else format(lng, "f"),
+            "contact_phone": phone,
+            "is_active": active,
+            "created_at": moment[:-6] + "Z" if moment.endswith("+00:00") else moment,
+        }
+        if rest:
+            store["distance_km"] = round(rest[0], 3)
+        shown.append(store)
+    return shown
 
 
 class StoreInputSerializer(serializers.Serializer):

@@ -119,3 +119,50 @@ def test_signed_in_readers_share_the_page_and_see_their_own_favourites(
     assert stranger_client.post(f"/api/products/{other.pk}/favorite/").status_code == 201
     assert stranger_client.get(f"/api/products/{other.pk}/").json()["is_favorite"] is True
     assert api_client.get(f"/api/products/{other.pk}/").json()["is_favorite"] is False
+
+
+def test_a_cheap_list_is_kept_by_each_process_not_in_the_shared_cache(
+    api_client: APIClient, monkeypatch, django_assert_num_queries
+):
+    """A page of stores costs one short statement: asking Redis for it and storing it there
+    cost as much. Each process keeps its own copy for the second; the ETag is the same."""
+    from core import http_cache
+    from stores.tests.factories import StoreFactory
+
+    StoreFactory(name="Omdurman Spices")
+    touched = []
+    for name in ("get", "set"):
+        original = getattr(http_cache.cache, name)
+        monkeypatch.setattr(
+            http_cache.cache,
+            name,
+            lambda *a, _o=original, _n=name, **k: touched.append(_n) or _o(*a, **k),
+        )
+
+    first = api_client.get("/api/stores/")
+    with django_assert_num_queries(0):  # this process's copy
+        again = APIClient().get("/api/stores/", HTTP_IF_NONE_MATCH=first["ETag"])
+    http_cache.forget_local()  # another process: it reads the page itself
+    other = APIClient().get("/api/stores/")
+
+    assert touched == []
+    assert again.status_code == 304
+    assert other.content == first.content
+    assert other["ETag"] == first["ETag"]
+    assert [s["name"] for s in other.json()["results"]] == ["Omdurman Spices"]
+
+
+def test_a_new_store_shows_in_the_list_within_a_second(api_client: APIClient):
+    from stores.tests.factories import StoreFactory
+
+    StoreFactory(name="Omdurman Spices")
+    api_client.get("/api/stores/")
+    StoreFactory(name="Port Sudan Fish")
+
+    counts = []
+    deadline = time.monotonic() + 5  # one second; five allowed for a busy machine
+    while time.monotonic() < deadline and counts[-1:] != [2]:
+        counts.append(api_client.get("/api/stores/").json()["count"])
+        time.sleep(0.2)
+
+    assert counts[-1] == 2

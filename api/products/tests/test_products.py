@@ -6,7 +6,8 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from products.models import Product, ProductCard, ProductVersion, Size, StockMovement
+from products.models import Category, Product, ProductCard, ProductVersion, Size, StockMovement
+from products.serializers import CategorySerializer
 from products.tests.factories import make_category, make_product
 from search import feed
 from stores.tests.factories import OwnerFactory, StoreFactory
@@ -324,6 +325,27 @@ def test_categories_and_tags_are_public(api_client: APIClient):
         ("shoes", "clothing"),
     ]
     assert [t["name"] for t in api_client.get("/api/tags/").json()["results"]] == ["wool"]
+
+
+def test_a_page_of_categories_shows_each_as_the_serializer_does_in_tree_order(
+    api_client: APIClient, django_assert_num_queries
+):
+    clothing = make_category("Clothing")
+    food = make_category("Food")
+    make_category("Shoes", parent=clothing)
+    make_category("Spices", parent=food)
+    make_category("عطور")
+    tree = Category.objects.select_related("parent").order_by("path")
+
+    with django_assert_num_queries(1):  # the page and its total in one statement
+        first = api_client.get("/api/categories/?page_size=3").json()
+    second = api_client.get("/api/categories/?page_size=3&page=2").json()
+
+    assert first["count"] == 5
+    assert first["results"] + second["results"] == CategorySerializer(tree, many=True).data
+    shown = [c["slug"] for c in first["results"] + second["results"]]
+    assert shown.index("shoes") == shown.index("clothing") + 1  # right under its parent
+    assert shown.index("spices") == shown.index("food") + 1
 
 
 def test_a_closed_stores_products_are_not_on_sale(api_client: APIClient):

@@ -1,10 +1,13 @@
+import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from stores.models import Store
+from stores.serializers import StoreSerializer
 from stores.tests.factories import OwnerFactory, StoreFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +70,86 @@ def test_store_list_query_budget(api_client: APIClient, places, django_assert_ma
     for size in (1, 20, 100):
         with django_assert_max_num_queries(2):
             api_client.get(f"/api/stores/?page_size={size}&near=15.5,32.5")
+        with django_assert_max_num_queries(1):  # the page and its total in one statement
+            assert api_client.get(f"/api/stores/?page_size={size}").json()["count"] == 34
+
+
+@pytest.fixture
+def varied_stores():
+    """Stores that test every way a value can be shown: coordinates missing, negative, with
+    trailing zeros; a phone number or none; a creation time with and without microseconds;
+    names that sort with case and Arabic."""
+    made = [
+        StoreFactory(name="Omdurman Spices", latitude=Decimal("15.644500"),
+                     longitude=Decimal("32.477700"), contact_phone="+249912345678"),
+        StoreFactory(name="online only", description="", address=""),
+        StoreFactory(name="Río Negro", latitude=Decimal("-41.1335"), longitude=Decimal("-71.31"),
+                     contact_phone="+5492944123456"),
+        StoreFactory(name="متجر الخرطوم", latitude=Decimal("0"), longitude=Decimal("-0.000001")),
+    ]  # fmt: skip
+    exact = timezone.make_aware(datetime.datetime(2026, 3, 1, 8, 30), datetime.UTC)
+    Store.objects.filter(pk=made[1].pk).update(created_at=exact)
+    return made
+
+
+def serialized(stores) -> list[dict]:
+    return [dict(StoreSerializer(store).data) for store in stores]
+
+
+def test_a_page_of_stores_shows_each_as_the_store_serializer_does(api_client, varied_stores):
+    expected = serialized(Store.objects.filter(is_active=True).order_by("name", "id"))
+
+    first = api_client.get("/api/stores/?page_size=3").json()
+    second = api_client.get("/api/stores/?page_size=3&page=2").json()
+
+    assert first["count"] == second["count"] == 4
+    assert first["results"] + second["results"] == expected
+    assert first["next"] == "http://testserver/api/stores/?page=2&page_size=3"
+    assert second["previous"] == "http://testserver/api/stores/?page_size=3"
+    # The data tests what it should (the order by name is the database's collation).
+    phones = {store["contact_phone"] for store in expected}
+    latitudes = {store["latitude"] for store in expected}
+    assert phones == {"+249912345678", "+5492944123456", ""}
+    assert latitudes == {None, "15.644500", "-41.133500", "0.000000"}
+
+
+def test_a_near_page_shows_stores_as_the_serializer_does_with_their_distance(
+    api_client, varied_stores
+):
+    results = api_client.get("/api/stores/?near=15.5007,32.5599").json()["results"]
+
+    located = Store.objects.exclude(latitude=None)
+    expected = {row["id"]: row for row in serialized(located)}
+    assert len(results) == 3
+    for shown in results:
+        assert {k: v for k, v in shown.items() if k != "distance_km"} == expected[shown["id"]]
+    assert results[0]["name"] == "Omdurman Spices"
+    assert results[0]["distance_km"] == pytest.approx(18.3, abs=0.1)
+
+
+def test_an_owners_page_shows_their_closed_store_as_the_serializer_does(make_auth_client):
+    owner = OwnerFactory()
+    closed = StoreFactory(owner=owner, is_active=False, contact_phone="+249912345678")
+
+    page = make_auth_client(owner).get("/api/stores/?mine=true").json()
+
+    assert page["results"] == serialized([closed])
+    assert page["results"][0]["is_active"] is False
+
+
+@pytest.mark.parametrize("query", ["page=3&page_size=2", "page=0", "page=x", "page_size=0"])
+def test_a_page_that_isnt_there_is_an_error_not_an_empty_page(api_client, varied_stores, query):
+    response = api_client.get(f"/api/stores/?{query}")
+
+    assert response.status_code in (400, 404)
+    assert set(response.json()) == {"code", "message", "details"}
+
+
+def test_the_last_page_of_stores(api_client, varied_stores):
+    page = api_client.get("/api/stores/?page_size=3&page=last").json()
+
+    assert page["count"] == 4
+    assert [store["name"] for store in page["results"]] == ["متجر الخرطوم"]
 
 
 def test_business_owner_opens_a_store(make_auth_client):
