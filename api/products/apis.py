@@ -367,11 +367,12 @@ class CategoryListApi(ListAPIView):
 class TagListApi(ListAPIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = TagSerializer
-    queryset = Tag.objects.none()
-
-    def get_queryset(self):  # type: ignore[no-untyped-def]
-        return selectors.list_tags()
+    queryset = Tag.objects.none()  # the schema's; a page is read as rows
 
     @cache_anonymous_get(shared=False)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        def page(offset: int, limit: int) -> tuple[list, int]:
+            found, total = selectors.tag_page(offset=offset, limit=limit)
+            return [TagSerializer.shown(*row) for row in found], total
+
+        return paginate_fetched(request, self, page, None)

@@ -539,8 +539,18 @@ def category_page(*, offset: int, limit: int) -> tuple[list[tuple[int, str, str,
     )
 
 
-def list_tags() -> QuerySet[Tag]:
-    return Tag.objects.order_by("name")
+def tag_page(*, offset: int, limit: int) -> tuple[list[tuple[int, str, str]], int]:
+    """A page of the tags by name as rows of (id, name, slug), and how many there are: one
+    written-out statement (``core.rows``)."""
+    q = connection.ops.quote_name
+    return rows.page(
+        columns=f"{q('id')}, {q('name')}, {q('slug')}",
+        source=q(Tag._meta.db_table),
+        order=q("name"),
+        params=[],
+        offset=offset,
+        limit=limit,
+    )
 
 
 def availability(product: Product) -> str:

@@ -265,6 +265,11 @@ class TagSerializer(serializers.ModelSerializer):
         model = Tag
         fields = ["id", "name", "slug"]
 
+    @staticmethod
+    def shown(pk: int, name: str, slug: str) -> dict[str, Any]:
+        """What this serializer shows of a tag, from its row (``selectors.tag_page``)."""
+        return {"id": pk, "name": name, "slug": slug}
+
 
 class ProductListQuerySerializer(QuerySerializer):
     search = serializers.CharField(required=False, max_length=100)

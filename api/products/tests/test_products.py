@@ -6,8 +6,16 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from products.models import Category, Product, ProductCard, ProductVersion, Size, StockMovement
-from products.serializers import CategorySerializer
+from products.models import (
+    Category,
+    Product,
+    ProductCard,
+    ProductVersion,
+    Size,
+    StockMovement,
+    Tag,
+)
+from products.serializers import CategorySerializer, TagSerializer
 from products.tests.factories import make_category, make_product
 from search import feed
 from stores.tests.factories import OwnerFactory, StoreFactory
@@ -346,6 +354,21 @@ def test_a_page_of_categories_shows_each_as_the_serializer_does_in_tree_order(
     shown = [c["slug"] for c in first["results"] + second["results"]]
     assert shown.index("shoes") == shown.index("clothing") + 1  # right under its parent
     assert shown.index("spices") == shown.index("food") + 1
+
+
+def test_a_page_of_tags_shows_each_as_the_serializer_does_by_name(
+    api_client: APIClient, django_assert_num_queries
+):
+    make_product(tags=["wool", "Cotton", "قطن", "linen"])
+
+    with django_assert_num_queries(1):
+        first = api_client.get("/api/tags/?page_size=2").json()
+    rest = api_client.get("/api/tags/?page_size=2&page=2").json()
+
+    assert first["count"] == 4
+    expected = TagSerializer(Tag.objects.order_by("name"), many=True).data
+    assert first["results"] + rest["results"] == expected
+    assert expected[-1]["name"] == "قطن"
 
 
 def test_a_closed_stores_products_are_not_on_sale(api_client: APIClient):
