@@ -161,10 +161,14 @@ def rebuild(*, batch: int = 500) -> dict[str, int]:
 
 
 @functools.cache
-def _sql() -> dict[str, str]:
+def _sql() -> dict[str, Any]:
     """The two statements every catalogue read runs, written out once: built by the ORM they
-    cost more to compile than to run. ``{ids}`` takes the placeholders of the id list."""
+    cost more to compile than to run. ``{ids}`` takes the placeholders of the id list; the
+    cards' statement takes ``on_sale``'s parameters after them."""
+    from products.selectors import on_sale_sql
+
     q = connection.ops.quote_name
+    on_sale, on_sale_params = on_sale_sql("p", "s")
 
     def table(model: Any) -> str:
         return q(model._meta.db_table)
@@ -177,8 +181,7 @@ def _sql() -> dict[str, str]:
         JOIN {table(Product)} p ON p.{q("id")} = c.{q("product_id")}
         JOIN {table(Store)} s ON s.{q("id")} = p.{q("store_id")}
         LEFT JOIN {table(Category)} k ON k.{q("id")} = p.{q("category_id")}
-        WHERE c.{q("product_id")} IN ({{ids}}) AND p.{q("deleted_at")} IS NULL
-          AND s.{q("is_active")} = %s AND s.{q("deleted_at")} IS NULL"""  # noqa: S608 - names from model meta
+        WHERE c.{q("product_id")} IN ({{ids}}) AND {on_sale}"""  # noqa: S608 - names from model meta
     # Available: on hand, less what live reservations hold; holds past their deadline count
     # as released even before the sweep releases them (``selectors.available_expression``).
     sizes = f"""
@@ -190,7 +193,7 @@ def _sql() -> dict[str, str]:
         FROM {table(Size)} z
         WHERE z.{q("product_id")} IN ({{ids}}) AND z.{q("deleted_at")} IS NULL
         ORDER BY z.{q("position")}, z.{q("id")}"""  # noqa: S608 - names from model meta
-    return {"cards": cards, "sizes": sizes}
+    return {"cards": cards, "cards_params": on_sale_params, "sizes": sizes}
 
 
 def _availability(total: int) -> str:
@@ -211,7 +214,8 @@ def products(
         return []
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(ids))
-        cursor.execute(_sql()["cards"].format(ids=marks), [*ids, True])
+        statements = _sql()
+        cursor.execute(statements["cards"].format(ids=marks), [*ids, *statements["cards_params"]])
         rows = cursor.fetchall()
     cards: dict[int, dict[str, Any]] = {}
     names: dict[int, tuple[int, str, str | None, str | None]] = {}
@@ -276,9 +280,11 @@ def _compose(
     absolute: Absolute | None,
 ) -> dict[str, Any]:
     store_id, store, slug, category = names
+    from products.selectors import offer_runs, price_with_offer
+
     window = card.pop("_window", None)
     offer = card["offer"]
-    active = window is not None and window[0] <= now < window[1]
+    active = window is not None and offer_runs(window[0], window[1], now)
     if offer is not None:
         offer = {**offer, "is_active": active}
     images = card["images"]
@@ -287,7 +293,7 @@ def _compose(
                   for image in images]  # fmt: skip
     values = {
         **card,
-        "current_price": offer["price"] if active and offer else card["price"],
+        "current_price": price_with_offer(card["price"], offer and offer["price"], active),
         "store": {"id": store_id, "name": store},
         "category": None if slug is None else {"slug": slug, "name": category},
         "sizes": sizes,

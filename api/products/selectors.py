@@ -39,6 +39,7 @@ from products.models import Category, Favorite, Product, ProductVersion, Reserva
 from search import services as search_services
 from search.query import Filters, SearchRequest
 from stores.models import Store
+from stores.selectors import store_open, store_open_sql
 
 LOW_STOCK_THRESHOLD = 5
 
@@ -88,13 +89,15 @@ def live_sizes() -> QuerySet[Size]:
 def on_sale(path: str = "") -> Q:
     """A product buyers can see and buy: not deleted, its store open. ``path`` leads to the
     product from another model (``"product__"`` from a cart item)."""
-    return Q(
-        **{
-            f"{path}deleted_at__isnull": True,
-            f"{path}store__is_active": True,
-            f"{path}store__deleted_at__isnull": True,
-        }
-    )
+    return Q(**{f"{path}deleted_at__isnull": True}) & store_open(f"{path}store__")
+
+
+def on_sale_sql(product: str, store: str) -> tuple[str, list[Any]]:
+    """``on_sale`` for a hand-written statement that joins the product's store, and its
+    parameters: ``product`` and ``store`` are the two tables' aliases there."""
+    q = connection.ops.quote_name
+    store_sql, params = store_open_sql(store)
+    return f"{product}.{q('deleted_at')} IS NULL AND {store_sql}", params
 
 
 def size_on_sale(path: str = "") -> Q:
@@ -113,14 +116,22 @@ def offer_active_condition(now: datetime, path: str = "") -> Q:
     )
 
 
+def offer_runs(starts: Any, ends: Any, now: Any) -> bool:
+    """``offer_active_condition``'s window in Python: ``[starts, ends)`` holds ``now`` (datetimes,
+    or the timestamps a product card keeps)."""
+    return starts is not None and ends is not None and starts <= now < ends
+
+
 def offer_is_active(product: Product, now: datetime) -> bool:
     """``offer_active_condition`` for a product already in memory."""
-    return (
-        product.offer_price is not None
-        and product.offer_starts_at is not None
-        and product.offer_ends_at is not None
-        and product.offer_starts_at <= now < product.offer_ends_at
+    return product.offer_price is not None and offer_runs(
+        product.offer_starts_at, product.offer_ends_at, now
     )
+
+
+def price_with_offer(price: Any, offer_price: Any, running: bool) -> Any:
+    """``current_price_expression`` in Python: the offer's price while it runs, else the price."""
+    return offer_price if running and offer_price is not None else price
 
 
 def current_price_expression(now: datetime, path: str = "") -> Case:
@@ -246,7 +257,7 @@ def forget_local() -> None:
 
 
 def _open_stores_query() -> QuerySet:
-    return Store.objects.filter(is_active=True, deleted_at__isnull=True).values("pk")
+    return Store.objects.filter(store_open()).values("pk")
 
 
 def _open_store_ids() -> list[int]:
@@ -326,6 +337,7 @@ def _page_ids(
     if not stores:
         return []
     q = connection.ops.quote_name
+    # On sale (``on_sale``), with the open stores as ``store_open``'s id list.
     where = [f"{q('deleted_at')} IS NULL", f"{q('store_id')} IN ({_marks(stores)})"]
     params: list[Any] = [*stores]
     for wanted in (store_id, filters.get("store")):
@@ -433,7 +445,7 @@ def search_products(
 
 def current_price(product: Product, now: datetime) -> Decimal:
     """``current_price_expression`` for a product already in memory."""
-    return product.offer_price if offer_is_active(product, now) else product.price  # type: ignore[return-value]
+    return price_with_offer(product.price, product.offer_price, offer_is_active(product, now))
 
 
 def products_for_purchase(*, product_ids: Any) -> QuerySet[Product]:

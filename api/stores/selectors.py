@@ -3,7 +3,7 @@ import math
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, FloatField, QuerySet, Value
+from django.db.models import F, FloatField, Q, QuerySet, Value
 from django.db.models.functions import ASin, Cast, Cos, Power, Radians, Sin, Sqrt
 from django.shortcuts import get_object_or_404
 
@@ -20,8 +20,22 @@ SHOWN = ("id", "name", "slug", "description", "address", "latitude", "longitude"
 _PHONE = SHOWN.index("contact_phone")
 
 
+def store_open(path: str = "") -> Q:
+    """The one rule of an open store, whose products are on sale: active, not deleted. ``path``
+    leads to the store from another model (``"store__"`` from a product)."""
+    return Q(**{f"{path}is_active": True, f"{path}deleted_at__isnull": True})
+
+
+def store_open_sql(alias: str = "") -> tuple[str, list[Any]]:
+    """``store_open`` for a hand-written statement, and its parameters: ``alias`` is the store
+    table's name or alias there ('' when it is the only table)."""
+    q = connection.ops.quote_name
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}{q('is_active')} = %s AND {prefix}{q('deleted_at')} IS NULL", [True]
+
+
 def _public() -> QuerySet[Store]:
-    return Store.objects.filter(is_active=True, deleted_at__isnull=True)
+    return Store.objects.filter(store_open())
 
 
 def list_stores(
@@ -95,12 +109,12 @@ def store_page(
         return shown, total
     q = connection.ops.quote_name
     if owner is not None:
-        where, params = f"{q('owner_id')} = %s", [owner.pk]
+        where, params = f"{q('owner_id')} = %s AND {q('deleted_at')} IS NULL", [owner.pk]
     else:
-        where, params = f"{q('is_active')} = %s", [True]
+        where, params = store_open_sql()
     found, total = rows.page(
         columns=", ".join(q(column) for column in SHOWN),
-        source=f"{q(Store._meta.db_table)} WHERE {where} AND {q('deleted_at')} IS NULL",
+        source=f"{q(Store._meta.db_table)} WHERE {where}",
         order=f"{q('name')}, {q('id')}",
         params=params,
         offset=offset,

@@ -19,6 +19,7 @@ from core.images import process_image
 from products import cards, indexing
 from products.exceptions import NotProductOwner, SizeInUse
 from products.models import Category, Favorite, Product, ProductImage, Size, Tag
+from products.selectors import default_size
 from products.services import history, offers, stock
 from stores.models import Store
 from stores.services import check_store_owner
@@ -271,10 +272,10 @@ def _replace_sizes(*, product: Product, sizes: Sequence[Mapping[str, Any]], user
 
 
 def _set_default_stock(*, product: Product, on_hand: int, user: User) -> None:
-    live = _live_sizes(product)
-    if len(live) != 1 or live[0].name:
+    size = default_size(_live_sizes(product))
+    if size is None:
         raise ValidationError({"stock": ["This product has sizes: set stock per size."]})
-    stock.set_stock(size=live[0], on_hand=on_hand, actor=user)
+    stock.set_stock(size=size, on_hand=on_hand, actor=user)
 
 
 def delete_product(*, product: Product, user: User) -> None:

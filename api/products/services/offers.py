@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from products.models import Product
-from products.selectors import offer_is_active
+from products.selectors import current_price, offer_active_condition
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +28,8 @@ MAX_SCHEDULED = 200
 
 
 def listed_price(product: Product, now: datetime) -> Decimal:
-    """The offer's price while it runs, else the price."""
-    if offer_is_active(product, now) and product.offer_price is not None:
-        return product.offer_price
-    return product.price
+    """The offer's price while it runs, else the price: the current price at ``now``."""
+    return current_price(product, now)
 
 
 def flip_due(now: datetime | None = None) -> int:
@@ -39,9 +37,9 @@ def flip_due(now: datetime | None = None) -> int:
     still list the price, and offers ended (in the last week) whose products still list the
     offer. Each row is rewritten from its own current values. Returns how many changed."""
     now = now or timezone.now()
-    running = Product.objects.filter(
-        offer_price__isnull=False, offer_starts_at__lte=now, offer_ends_at__gt=now
-    ).exclude(listed_price=F("offer_price"))
+    running = Product.objects.filter(offer_active_condition(now)).exclude(
+        listed_price=F("offer_price")
+    )
     ended = Product.objects.filter(
         offer_ends_at__lte=now, offer_ends_at__gt=now - LOOKBACK
     ).exclude(listed_price=F("price"))
