@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import ActivityLog, User
+from accounts.models import ActivityLog
 from accounts.serializers import (
     AccountDeleteSerializer,
     ActivitySerializer,
@@ -126,5 +126,4 @@ class ActivityListApi(ListAPIView):
     queryset = ActivityLog.objects.none()  # for the schema; get_queryset scopes to the caller
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        assert isinstance(self.request.user, User)
-        return selectors.list_activity(user=self.request.user)
+        return selectors.list_activity(user=request_user(self.request))

@@ -29,9 +29,8 @@ from chat.serializers import (
     UnreadSummarySerializer,
     message_data,
 )
-from core.apis import request_user
+from core.apis import paginate, request_user
 from core.openapi import error_responses, paginated
-from core.pagination import PageNumberPagination
 from orders.models import Order
 from products.models import Product
 from stores import selectors as store_selectors
@@ -59,11 +58,14 @@ class ConversationListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         conversations = selectors.list_conversations(user=request_user(request))
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(conversations, request, view=self) or []
         # The page's last messages in one query.
-        shown = selectors.attach_last_messages(list(page))
-        return paginator.get_paginated_response(ConversationSerializer(shown, many=True).data)
+        return paginate(
+            request,
+            self,
+            conversations,
+            ConversationSerializer,
+            prepare=selectors.attach_last_messages,
+        )
 
     @extend_schema(
         tags=TAGS,

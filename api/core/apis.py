@@ -40,10 +40,15 @@ def paginate(
     serializer_class: type[BaseSerializer],
     *,
     context: dict[str, Any] | None = None,
+    prepare: Callable[[list], list] | None = None,
 ) -> Response:
-    """One page of ``queryset`` as ``{count, next, previous, results}`` (API.md's lists)."""
+    """One page of ``queryset`` as ``{count, next, previous, results}`` (API.md's lists).
+    ``prepare`` takes the page's objects and gives back what to serialize (with what the page
+    needs loaded for all of them at once)."""
     paginator = PageNumberPagination()
     page: Any = paginator.paginate_queryset(queryset, request, view=view)
+    if prepare is not None:
+        page = prepare(list(page or []))
     context = {"request": request} if context is None else context
     return paginator.get_paginated_response(serializer_class(page, many=True, context=context).data)
 

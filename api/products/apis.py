@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
 from core.apis import optional_user, paginate, paginate_fetched, request_user
 from core.http_cache import cache_anonymous_get
 from core.openapi import error_responses, paginated
@@ -137,8 +136,7 @@ class ProductListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = ProductCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = request.user
-        assert isinstance(user, User)
+        user = request_user(request)
         store = store_selectors.find_public_store(store_id=data.validated_data["store_id"])
         if store is None:
             raise ValidationError({"store_id": ["No such store."]})
@@ -160,8 +158,7 @@ class ProductDetailApi(APIView):
         return Response(product)
 
     def _update(self, request: Request, product_id: int, *, partial: bool) -> Response:
-        user = request.user
-        assert isinstance(user, User)
+        user = request_user(request)
         product = selectors.get_product_for_owner(product_id=product_id, user=user)
         data = ProductUpdateSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
@@ -189,8 +186,7 @@ class ProductDetailApi(APIView):
 
     @extend_schema(tags=TAGS, summary="Delete your product (soft)", responses={204: None})
     def delete(self, request: Request, product_id: int) -> Response:
-        user = request.user
-        assert isinstance(user, User)
+        user = request_user(request)
         product = selectors.get_product_for_owner(product_id=product_id, user=user)
         catalog.delete_product(product=product, user=user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -206,8 +202,7 @@ class ProductImageCreateApi(APIView):
         responses={201: ImageSerializer},
     )
     def post(self, request: Request, product_id: int) -> Response:
-        user = request.user
-        assert isinstance(user, User)
+        user = request_user(request)
         product = selectors.get_product_for_owner(product_id=product_id, user=user)
         data = ImageUploadSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -221,8 +216,7 @@ class ProductImageCreateApi(APIView):
 class ProductImageDeleteApi(APIView):
     @extend_schema(tags=TAGS, summary="Remove an image from your product", responses={204: None})
     def delete(self, request: Request, product_id: int, image_id: int) -> Response:
-        user = request.user
-        assert isinstance(user, User)
+        user = request_user(request)
         product = selectors.get_product_for_owner(product_id=product_id, user=user)
         image = ProductImage.objects.filter(pk=image_id, product=product).first()
         if image is None:
@@ -238,8 +232,7 @@ class ProductHistoryApi(ListAPIView):
     queryset = ProductVersion.objects.none()
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        user = self.request.user
-        assert isinstance(user, User)
+        user = request_user(self.request)
         return selectors.list_product_history(product_id=self.kwargs["product_id"], user=user)
 
 
@@ -248,16 +241,14 @@ class FavoriteApi(APIView):
         tags=TAGS, summary="Add to your favourites", request=None, responses={201: None, 200: None}
     )
     def post(self, request: Request, product_id: int) -> Response:
-        user = request.user
-        assert isinstance(user, User)
+        user = request_user(request)
         product = selectors.get_product(product_id=product_id, user=user)
         created = catalog.add_favorite(user=user, product=product)
         return Response(status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(tags=TAGS, summary="Remove from your favourites", responses={204: None})
     def delete(self, request: Request, product_id: int) -> Response:
-        user = request.user
-        assert isinstance(user, User)
+        user = request_user(request)
         product = Product.objects.filter(pk=product_id).first()
         if product is not None:
             catalog.remove_favorite(user=user, product=product)
