@@ -3,7 +3,6 @@ import logging
 from celery import shared_task
 from django.db import DatabaseError
 
-from orders.services import checkout as checkout_services
 from orders.services import window
 
 logger = logging.getLogger(__name__)
@@ -18,7 +17,7 @@ logger = logging.getLogger(__name__)
 def follow_up_checkout_task(*, checkout_id: int) -> bool:
     """The one message a placed checkout queues: its timers, its notification and email. Runs
     once per checkout however often it is delivered."""
-    return checkout_services.follow_up_checkout(checkout_id=checkout_id)
+    return window.follow_up_checkout(checkout_id=checkout_id)
 
 
 @shared_task

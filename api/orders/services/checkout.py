@@ -5,8 +5,8 @@ primary-key order → reserve → one order per store under one checkout, each l
 the product's current history version → deadline = now + PAYMENT_WINDOW_MINUTES → clear the
 bought cart lines (through the carts app) → store the buyer's ``checkout.created`` event (pushed
 after commit) and one outbox message. That message is all the rest, done by the worker once the
-checkout has committed (``follow_up_checkout``): the expiry task at the deadline, its warning
-five minutes before, and the ``order_placed`` notification, in-app and by email.
+checkout has committed (``window.follow_up_checkout``): the window's timer and the
+``order_placed`` notification, in-app and by email.
 
 The checkout it returns is shaped for its output (orders, their store, lines and events) from
 what it wrote, so the API answers without reading it back.
@@ -27,18 +27,15 @@ from django.db.models import Model, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import notify_user
 from carts import selectors as cart_selectors
 from carts import services as cart_services
 from core import outbox
 from core.bulk import insert_rows, update_by_pk
 from core.money import MAX_TOTAL
 from notifications.events import push_to_user
-from notifications.services import send_claimed
 from orders import limits
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks
-from orders.services.window import WARN_BEFORE
 from products import selectors as product_selectors
 from products.models import ProductVersion, Size
 from products.services import stock
@@ -261,63 +258,3 @@ def _follow_up_after_commit(checkout: Checkout) -> None:
     from orders import tasks
 
     outbox.enqueue(tasks.follow_up_checkout_task, {"checkout_id": checkout.pk})
-
-
-def follow_up_checkout(*, checkout_id: int) -> bool:
-    """A placed checkout's follow-up, in the worker once it has committed (its one outbox
-    message): the warning timer five minutes before the deadline (``window.warn_and_set_expiry``
-    sets the expiry task at the deadline), then the ``order_placed`` notification (in-app, and
-    the email, sent here). Once per checkout: a
-    repeat finds the notification's key used and does nothing. Returns whether it ran now."""
-    from orders import tasks
-
-    checkout = Checkout.objects.select_related("buyer").get(pk=checkout_id)
-    orders = list(checkout.orders.select_related("store").prefetch_related("lines").order_by("pk"))
-    deadline = checkout.payment_deadline
-    with transaction.atomic():
-        buyer = checkout.buyer
-        dispatch = notify_user(
-            buyer,
-            "order_placed",
-            key=f"order_placed:{checkout.pk}",
-            context={
-                "checkout_id": checkout.pk,
-                "first_name": buyer.first_name,
-                "minutes": settings.PAYMENT_WINDOW_MINUTES,
-                "deadline": deadline.strftime("%Y-%m-%d %H:%M"),
-                "total": str(checkout.total),
-                "currency": checkout.currency,
-                "orders": [
-                    {
-                        "number": order.number,
-                        "store": order.store.name,
-                        "lines": [
-                            {
-                                "name": line.name,
-                                "size": line.size_name,
-                                "quantity": line.quantity,
-                                "line_total": str(line.line_total),
-                            }
-                            for line in order.lines.all()
-                        ],
-                    }
-                    for order in orders
-                ],
-            },
-            queue=False,  # sent below, by this task
-        )
-        if dispatch is None:  # a repeat: the first run set the timers and told the buyer
-            return False
-        # One timer: the warning, which sets the expiry task if the checkout is still unpaid
-        # then (most are paid by then, and need no second message); the expiry itself when
-        # the window is too short for a warning.
-        warn_at = deadline - WARN_BEFORE
-        if warn_at > timezone.now():
-            outbox.enqueue(
-                tasks.warn_checkout_expiring_task, {"checkout_id": checkout_id}, eta=warn_at
-            )
-        else:
-            outbox.enqueue(tasks.expire_checkout_task, {"checkout_id": checkout_id}, eta=deadline)
-    send_claimed(dispatch)
-    logger.info("checkout followed up", extra={"checkout_id": checkout_id})
-    return True

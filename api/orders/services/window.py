@@ -6,19 +6,25 @@ for checkouts still unpaid then), a beat sweep every minute (``expire_due_checko
 lazily — every reserve path releases expired reservations on the rows it locks, and
 availability never counts them. ``mark_checkout_paid`` is what a payment's success calls; every
 function here takes its locks in the order ``orders.services.locks`` writes down.
+
+A placed checkout's one outbox message runs ``follow_up_checkout`` in the worker: it sets the
+window's timer and tells the buyer the order is placed.
 """
 
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import notify_user
 from core import outbox
 from core.bulk import insert_rows
 from core.exceptions import Conflict
 from notifications.events import push_many, push_to_user
+from notifications.services import send_claimed
 from orders.models import Checkout, Order, OrderEvent, OrderLine
 from orders.services import locks
 from orders.services.notify import email_order_status, email_orders_status
@@ -28,6 +34,66 @@ from products.services import stock
 logger = logging.getLogger(__name__)
 
 WARN_BEFORE = timedelta(minutes=5)  # the buyer's ``checkout.expiring`` warning
+
+
+def follow_up_checkout(*, checkout_id: int) -> bool:
+    """A placed checkout's follow-up, in the worker once it has committed (its one outbox
+    message): the warning timer five minutes before the deadline (``window.warn_and_set_expiry``
+    sets the expiry task at the deadline), then the ``order_placed`` notification (in-app, and
+    the email, sent here). Once per checkout: a
+    repeat finds the notification's key used and does nothing. Returns whether it ran now."""
+    from orders import tasks
+
+    checkout = Checkout.objects.select_related("buyer").get(pk=checkout_id)
+    orders = list(checkout.orders.select_related("store").prefetch_related("lines").order_by("pk"))
+    deadline = checkout.payment_deadline
+    with transaction.atomic():
+        buyer = checkout.buyer
+        dispatch = notify_user(
+            buyer,
+            "order_placed",
+            key=f"order_placed:{checkout.pk}",
+            context={
+                "checkout_id": checkout.pk,
+                "first_name": buyer.first_name,
+                "minutes": settings.PAYMENT_WINDOW_MINUTES,
+                "deadline": deadline.strftime("%Y-%m-%d %H:%M"),
+                "total": str(checkout.total),
+                "currency": checkout.currency,
+                "orders": [
+                    {
+                        "number": order.number,
+                        "store": order.store.name,
+                        "lines": [
+                            {
+                                "name": line.name,
+                                "size": line.size_name,
+                                "quantity": line.quantity,
+                                "line_total": str(line.line_total),
+                            }
+                            for line in order.lines.all()
+                        ],
+                    }
+                    for order in orders
+                ],
+            },
+            queue=False,  # sent below, by this task
+        )
+        if dispatch is None:  # a repeat: the first run set the timers and told the buyer
+            return False
+        # One timer: the warning, which sets the expiry task if the checkout is still unpaid
+        # then (most are paid by then, and need no second message); the expiry itself when
+        # the window is too short for a warning.
+        warn_at = deadline - WARN_BEFORE
+        if warn_at > timezone.now():
+            outbox.enqueue(
+                tasks.warn_checkout_expiring_task, {"checkout_id": checkout_id}, eta=warn_at
+            )
+        else:
+            outbox.enqueue(tasks.expire_checkout_task, {"checkout_id": checkout_id}, eta=deadline)
+    send_claimed(dispatch)
+    logger.info("checkout followed up", extra={"checkout_id": checkout_id})
+    return True
 
 
 class LatePaymentOutOfStock(Conflict):

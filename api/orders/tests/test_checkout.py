@@ -479,8 +479,8 @@ def test_the_follow_up_sets_the_timers_and_tells_the_buyer_once(auth_client: API
     ]  # what the checkout queued: one message (not run here, nothing commits in this test)
     OutboxMessage.objects.all().delete()
 
-    assert checkout_services.follow_up_checkout(checkout_id=placed["id"]) is True
-    assert checkout_services.follow_up_checkout(checkout_id=placed["id"]) is False  # a repeat
+    assert window.follow_up_checkout(checkout_id=placed["id"]) is True
+    assert window.follow_up_checkout(checkout_id=placed["id"]) is False  # a repeat
 
     timers = {m.task: m.eta for m in OutboxMessage.objects.all()}
     deadline = Checkout.objects.get().payment_deadline
