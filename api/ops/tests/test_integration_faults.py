@@ -24,14 +24,11 @@ import pytest
 
 from core.tests.stack import running_stack
 from core.tests.throwaway import ThrowawayMariaDB, ThrowawayRedis, available
+from orders.tests.factories import SHIPPING_ADDRESS
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "Nile-river-2026!"
-SHIPPING = {
-    "full_name": "Amna Osman", "phone": "+249912345678", "line1": "Street 15",
-    "city": "Khartoum", "country": "SD",
-}  # fmt: skip
 SEED = """
 from accounts.tests.factories import UserFactory
 from products.tests.factories import make_product
@@ -114,7 +111,7 @@ def test_redis_down_fails_no_request_and_loses_no_email(tmp_path):
                 ),
             }
             key = {"Idempotency-Key": str(uuid.uuid4()), **buyer}
-            body = {"shipping_address": SHIPPING}
+            body = {"shipping_address": SHIPPING_ADDRESS}
             answers["checkout"] = web.post("/api/cart/checkout/", json=body, headers=key)
             answers["checkout again"] = web.post("/api/cart/checkout/", json=body, headers=key)
             answers["register"] = web.post(

@@ -15,6 +15,7 @@ PLACE = """
 from decimal import Decimal
 from accounts.models import User
 from orders.services.checkout import LineRequest, place_checkout
+from orders.tests.factories import SHIPPING_ADDRESS
 from products.services import catalog
 from stores.models import Store
 owner = User.objects.create_user(email="owner@example.com", password="x-Strong-pass-1")
@@ -22,8 +23,7 @@ store = Store.objects.create(owner=owner, name="Souq")
 product = catalog.create_product(user=owner, store=store,
                                  data={"name": "Tea", "price": Decimal("12.50"), "stock": 3})
 checkout = place_checkout(buyer=User.objects.get(pk=1), lines=[LineRequest(product.pk, None, 2)],
-                          shipping_address={"full_name": "A", "phone": "+249912345678",
-                                            "line1": "S", "city": "K", "country": "SD"})
+                          shipping_address=SHIPPING_ADDRESS)
 print(checkout.pk)
 """
 
