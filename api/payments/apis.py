@@ -168,6 +168,16 @@ class PaymentRefundApi(APIView):
         "it (retried in the background if the provider is down). A full refund of an order "
         "moves it to `refunded`.",
         request=RefundInputSerializer,
+        examples=[
+            request_example(
+                "Refund part of a paid order",
+                {"amount": "10.00", "reason": "Arrived damaged"},
+                "With `make run`'s demo data, signed in as `admin@sudamall.local` (staff) or "
+                "as the order's store owner, after the buyer's first payment. `order_id` is "
+                "needed only when the payment paid several stores' orders; `restock: true` "
+                "puts the units back (all of them, or the `items` given).",
+            )
+        ],
         parameters=[idempotency_key_parameter],
         responses={
             201: RefundSerializer,

@@ -107,6 +107,18 @@ def test_swagger_uis_default_examples_walk_the_buyers_flow_on_the_demo_data(sche
     assert answers == [status for _, status in FLOW]
     assert buyer.get("/api/orders/").json()["results"][-1]["status"] == "paid"
 
+    # Then the store's side: staff refunds part of it, with the refund's example as it stands.
+    staff = APIClient()
+    admin = {"email": "admin@sudamall.local", "password": "sudamall-demo"}
+    staff_session = staff.post("/api/auth/login/", admin, format="json").json()
+    staff.credentials(HTTP_AUTHORIZATION=f"Bearer {staff_session['access']}")
+    refund_path = "/api/payments/{payment_id}/refund/"
+    refund = staff.post(
+        refund_path.format(payment_id=1), _example(document, refund_path), format="json"
+    )
+    assert refund.status_code == 201, refund.content
+    assert refund.json()["amount"] == "10.00"
+
 
 def test_coordinates_may_be_negative_in_the_document_and_money_may_not(schema: dict):
     """A client that checks patterns must be able to send and read a store south of the
@@ -119,3 +131,20 @@ def test_coordinates_may_be_negative_in_the_document_and_money_may_not(schema: d
             assert re.fullmatch(pattern, "32.5599"), (component, name)
     assert not re.fullmatch(components["Product"]["properties"]["price"]["pattern"], "-1.00")
     assert "x-signed" not in str(schema)
+
+
+def test_every_api_path_the_readme_names_exists(schema: dict, api_client: APIClient):
+    """README tells newcomers what the API offers: each path it names is an operation of the
+    document (or one of the document's own pages), so it can't promise what isn't built."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    named = set(re.findall(r"/api/[A-Za-z0-9_\-/{}.]*", readme))
+    template = re.compile(r"\{[^}]+\}")
+    documented = {template.sub("{}", path) for path in schema["paths"]}
+    pages = {path for path in named if path.startswith("/api/schema/")}
+
+    assert len(named) > 30  # the README's tables were read
+    assert sorted(p for p in named - pages if template.sub("{}", p) not in documented) == []
+    for page in pages:
+        assert api_client.get(page).status_code == 200, page
