@@ -251,7 +251,7 @@ async def test_allowed_clients_get_auth_ok(headers, settings):
 )
 async def test_a_browser_from_another_origin_is_refused(origin, settings):
     """Closed before the handshake is accepted: daphne answers that with HTTP 403 (the real
-    server and client are in notifications/tests/test_real_clients.py)."""
+    server and client are in payments/tests/test_integration.py)."""
     settings.CORS_ALLOWED_ORIGINS = ["https://shop.example.com"]
     settings.CORS_ALLOWED_ORIGIN_REGEXES = []  # production: no local development origins
     socket = WebsocketCommunicator(
