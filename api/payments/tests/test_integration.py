@@ -110,7 +110,7 @@ def test_a_webhook_payment_reaches_an_open_socket_and_a_resumed_one(tmp_path, mo
     Origin, like a native app): the worker processes a signed webhook; the open socket hears
     payment.succeeded and order.status_changed; a socket that was away resumes with last_seq
     and gets exactly what it missed, in order, once. (How fast — API.md says within 2 s — is
-    measured by bench/events.py, not asserted here.)"""
+    measured by bench/webhook_events.py, not asserted here.)"""
     import asyncio
 
     import websockets
